@@ -1,0 +1,19 @@
+// One jest configuration for every package. Tests import workspace packages
+// by name; the mapper points those names at the TypeScript sources so a test
+// run never depends on a stale dist/. Type checking is done once, by `tsc -b`
+// (tests are their own composite projects), so ts-jest only transpiles.
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/packages', '<rootDir>/bench', '<rootDir>/test'],
+  testMatch: ['**/test/**/*.test.ts'],
+  modulePathIgnorePatterns: ['<rootDir>/packages/.*/dist/', '<rootDir>/.tsbuild/'],
+  moduleNameMapper: {
+    '^@ipcm/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json' }],
+  },
+  testTimeout: 30000,
+};

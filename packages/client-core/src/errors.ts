@@ -1,0 +1,98 @@
+/**
+ * Every error @ipcm raises on purpose is an {@link IpcmError} with a stable,
+ * literal-typed `code`. There is one subclass per code, so both
+ * `err instanceof PeerNotListeningError` and `err.code ===
+ * 'ERR_IPCM_PEER_NOT_LISTENING'` work, and `cause` carries the underlying
+ * system error where there is one.
+ */
+export abstract class IpcmError extends Error {
+  abstract readonly code: IpcmErrorCode;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Defines a subclass of IpcmError bound to one code. */
+function defineError<C extends string>(code: C) {
+  abstract class Coded extends IpcmError {
+    readonly code = code as C & IpcmErrorCode;
+  }
+  return Coded;
+}
+
+// ---- frames and messages -------------------------------------------------
+
+/** A frame's length header exceeds `maxFrameBytes` (decided from the header). */
+export class FrameTooLargeError extends defineError('ERR_IPCM_FRAME_TOO_LARGE') {}
+/** The stream ended in the middle of a frame. */
+export class TruncatedFrameError extends defineError('ERR_IPCM_TRUNCATED_FRAME') {}
+/** A frame's payload is not valid UTF-8 or not valid JSON. */
+export class BadJsonError extends defineError('ERR_IPCM_BAD_JSON') {}
+/** A frame's JSON is not a message of the expected shape. */
+export class BadMessageError extends defineError('ERR_IPCM_BAD_MESSAGE') {}
+
+// ---- hello and identity --------------------------------------------------
+
+/** The first frame on an accepted connection is not a valid hello. */
+export class BadHelloError extends defineError('ERR_IPCM_BAD_HELLO') {}
+/** No hello arrived within `helloTimeoutMs`. */
+export class HelloTimeoutError extends defineError('ERR_IPCM_HELLO_TIMEOUT') {}
+/** A peer broke the protocol (for example a second hello on one connection). */
+export class ProtocolError extends defineError('ERR_IPCM_PROTOCOL') {}
+/** A peer id is not acceptable (empty, leading `_`, too long, control characters...). */
+export class InvalidIdError extends defineError('ERR_IPCM_INVALID_ID') {}
+/** Another live process holds this id in the route directory. */
+export class IdInUseError extends defineError('ERR_IPCM_ID_IN_USE') {}
+
+// ---- route directory -----------------------------------------------------
+
+/** The route directory is unusable (not a directory, a symlink, owned by someone else...). */
+export class RouteError extends defineError('ERR_IPCM_ROUTE') {}
+/** No peer with this id is known (not in the route directory, not configured). */
+export class UnknownPeerError extends defineError('ERR_IPCM_UNKNOWN_PEER') {}
+/** The peer exists but does not listen, and there is no cached connection to it. */
+export class PeerNotListeningError extends defineError('ERR_IPCM_PEER_NOT_LISTENING') {}
+/** The peer's route entry belongs to another transport (a Unix client asked to reach a TCP peer). */
+export class WrongTransportError extends defineError('ERR_IPCM_WRONG_TRANSPORT') {}
+
+// ---- connections ---------------------------------------------------------
+
+/** Opening a connection to a peer failed; `cause` is the system error. */
+export class ConnectError extends defineError('ERR_IPCM_CONNECT') {}
+/** The connection closed before the frame was handed to the kernel; `cause` says why. */
+export class ConnectionClosedError extends defineError('ERR_IPCM_CONNECTION_CLOSED') {}
+/** The connection's unflushed bytes would exceed `maxPendingBytes`. */
+export class BackpressureError extends defineError('ERR_IPCM_BACKPRESSURE') {}
+/** The client is closing or closed. */
+export class ClientClosedError extends defineError('ERR_IPCM_CLIENT_CLOSED') {}
+/** The peer failed authentication (missing or wrong token, refused certificate). */
+export class AuthError extends defineError('ERR_IPCM_AUTH') {}
+/** An option value is not acceptable in this configuration (for example a non-loopback bind without auth). */
+export class ConfigError extends defineError('ERR_IPCM_CONFIG') {}
+
+/** Every code, for exhaustive handling and documentation tests. */
+export const IPCM_ERROR_CODES = [
+  'ERR_IPCM_FRAME_TOO_LARGE',
+  'ERR_IPCM_TRUNCATED_FRAME',
+  'ERR_IPCM_BAD_JSON',
+  'ERR_IPCM_BAD_MESSAGE',
+  'ERR_IPCM_BAD_HELLO',
+  'ERR_IPCM_HELLO_TIMEOUT',
+  'ERR_IPCM_PROTOCOL',
+  'ERR_IPCM_INVALID_ID',
+  'ERR_IPCM_ID_IN_USE',
+  'ERR_IPCM_ROUTE',
+  'ERR_IPCM_UNKNOWN_PEER',
+  'ERR_IPCM_PEER_NOT_LISTENING',
+  'ERR_IPCM_WRONG_TRANSPORT',
+  'ERR_IPCM_CONNECT',
+  'ERR_IPCM_CONNECTION_CLOSED',
+  'ERR_IPCM_BACKPRESSURE',
+  'ERR_IPCM_CLIENT_CLOSED',
+  'ERR_IPCM_AUTH',
+  'ERR_IPCM_CONFIG',
+] as const;
+
+export type IpcmErrorCode = (typeof IPCM_ERROR_CODES)[number];
