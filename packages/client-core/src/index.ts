@@ -1,1 +1,64 @@
-export * from './errors.js';
+export {
+  IpcmError,
+  FrameTooLargeError,
+  TruncatedFrameError,
+  BadJsonError,
+  BadMessageError,
+  BadHelloError,
+  HelloTimeoutError,
+  ProtocolError,
+  InvalidIdError,
+  IdInUseError,
+  RouteError,
+  UnknownPeerError,
+  PeerNotListeningError,
+  WrongTransportError,
+  ConnectError,
+  ConnectionClosedError,
+  BackpressureError,
+  ClientClosedError,
+  AuthError,
+  ConfigError,
+  IPCM_ERROR_CODES,
+} from './errors.js';
+export type { IpcmErrorCode } from './errors.js';
+export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
+export type { FrameDecoderOptions, FrameHandler } from './frame-decoder.js';
+export { encodeFrame, frameLength, writeFrame, writeFrameHeader, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
+export { jsonSerializer, toAsciiJson, parseJsonPayload, encodeValueFrame, decodePayload } from './serializer.js';
+export type { Serializer } from './serializer.js';
+export {
+  createMessage,
+  validateMessage,
+  decodeMessage,
+  encodeMessageFrame,
+  validatePeerId,
+  createHello,
+  encodeHello,
+  parseHello,
+  decodeHello,
+  isHello,
+  MAX_PEER_ID_BYTES,
+} from './message.js';
+export type { Message, MessageInit, MessageClock, ValidateMessageOptions, DecodeMessageOptions, Hello } from './message.js';
+export { entryNameFor, hashedEntryName, isHashedEntryName, SOCKET_PATH_BUDGET, HASHED_NAME_PREFIX } from './peer-name.js';
+export { RouteDirectory, spawnRoute, removeRoute, secureSocketFile, parseRouteAddress, isTcpAddress } from './route-directory.js';
+export type {
+  EntryKind,
+  Liveness,
+  RouteAddress,
+  TcpAddress,
+  ProbeTarget,
+  EntryProbe,
+  PeerEntry,
+  PeerStats,
+  RouteDirectoryOptions,
+  ClaimOptions,
+  RouteClaim,
+  SpawnRouteOptions,
+} from './route-directory.js';
+export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
+export type { ClientOptions, Clock } from './options.js';
+export { Client } from './client.js';
+export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
+export type { Direction } from './peer-connection.js';

@@ -1,0 +1,82 @@
+import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
+import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
+import { assertPeerId } from './peer-name.js';
+import type { ClientOptions, Clock } from './options.js';
+import type { Serializer } from './serializer.js';
+
+/** Client options with every default filled in. */
+export interface ResolvedOptions {
+  readonly id: string;
+  readonly route: string;
+  readonly listen: boolean;
+  readonly maxConnections: number | null;
+  readonly maxOutbound: number | null;
+  readonly maxInbound: number | null;
+  readonly maxFrameBytes: number;
+  readonly maxPendingBytes: number;
+  readonly helloTimeoutMs: number;
+  readonly maxHandshakes: number;
+  readonly lingerMs: number;
+  readonly maxQueuedMessages: number;
+  readonly serializer: Serializer | undefined;
+  readonly clock: Clock | undefined;
+}
+
+/** Validates client options once, naming the option and the value in every error. */
+export function checkOptions(options: ClientOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`client options must be an object; received ${describe(options)}`);
+  }
+  assertPeerId(options.id);
+  if (typeof options.route !== 'string' || options.route === '') {
+    throw new TypeError(`route must be a non-empty directory path; received ${describe(options.route)}`);
+  }
+  if (options.listen !== undefined && typeof options.listen !== 'boolean') {
+    throw new TypeError(`listen must be a boolean; received ${describe(options.listen)}`);
+  }
+  if (options.serializer !== undefined && (typeof options.serializer?.encode !== 'function' || typeof options.serializer?.decode !== 'function')) {
+    throw new TypeError('serializer must have encode() and decode() methods');
+  }
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
+    throw new TypeError('clock must have a now() method');
+  }
+  return {
+    id: options.id,
+    route: options.route,
+    listen: options.listen ?? true,
+    maxConnections: capacity('maxConnections', options.maxConnections, 64),
+    maxOutbound: capacity('maxOutbound', options.maxOutbound, null),
+    maxInbound: capacity('maxInbound', options.maxInbound, null),
+    maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, MAX_FRAME_PAYLOAD_BYTES),
+    maxPendingBytes: integer('maxPendingBytes', options.maxPendingBytes, 16 * 1024 * 1024, 1),
+    helloTimeoutMs: integer('helloTimeoutMs', options.helloTimeoutMs, 5000, 1),
+    maxHandshakes: integer('maxHandshakes', options.maxHandshakes, 128, 1),
+    lingerMs: integer('lingerMs', options.lingerMs, 2000, 0),
+    maxQueuedMessages: integer('maxQueuedMessages', options.maxQueuedMessages, 10_000, 1),
+    serializer: options.serializer,
+    clock: options.clock,
+  };
+}
+
+function capacity(name: string, value: number | null | undefined, fallback: number | null): number | null {
+  if (value === undefined) return fallback;
+  if (value === null) return null;
+  return integer(name, value, 0, 0);
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number; received ${describe(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}; received ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.prototype.toString.call(value);
+}

@@ -1,0 +1,792 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { ConnCache, type ConnCacheStats } from '@ipcm/conncache';
+import {
+  closeIdleConnections,
+  connections,
+  disconnectConnection,
+  hasConnection,
+  lastActivity,
+  type ConnectionHost,
+} from '@ipcm/connection-role';
+import {
+  BadJsonError,
+  ClientClosedError,
+  ConnectError,
+  ConnectionClosedError,
+  FrameTooLargeError,
+  BackpressureError,
+  HelloTimeoutError,
+  IpcmError,
+  PeerNotListeningError,
+  ProtocolError,
+  UnknownPeerError,
+  WrongTransportError,
+} from './errors.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
+import { MessageQueue } from './message-queue.js';
+import { createMessage, decodeHello, encodeHello, isHello, validateMessage, validatePeerId, type Message } from './message.js';
+import { PeerConnection, type Direction } from './peer-connection.js';
+import { RouteDirectory, type RouteClaim } from './route-directory.js';
+import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
+import type { ClientOptions, Clock } from './options.js';
+import type { DialTarget, Transport, TransportListener } from './transport.js';
+import { checkOptions, type ResolvedOptions } from './check-options.js';
+import { createRoleHost } from './role-host.js';
+
+/** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
+export interface ConnectEvent {
+  readonly peerId: string;
+  readonly direction: Direction;
+}
+
+/**
+ * Emitted once for every connection that was announced by `'connect'` and
+ * has now left the client. `reason` is a cache drop reason (`'total
+ * capacity'`, `'type capacity'`, `'idle'`, `'disconnect'`...), `'closed'`
+ * (the peer closed it), `'error'` (with `error`), `'replaced'` (the peer
+ * connected again) or `'client closed'`.
+ */
+export interface DisconnectEvent {
+  readonly peerId: string;
+  readonly direction: Direction;
+  readonly reason: string;
+  readonly error?: IpcmError;
+}
+
+/** The events of a client and their listener arguments. */
+export interface ClientEvents {
+  message: [message: Message];
+  connect: [event: ConnectEvent];
+  disconnect: [event: DisconnectEvent];
+  error: [error: IpcmError];
+}
+
+/** The outcome of a broadcast for one peer. */
+export interface BroadcastResult {
+  readonly sent: boolean;
+  readonly error?: Error;
+}
+
+/** Counters of a client, from `client.stats()`. */
+export interface ClientStats {
+  /** Messages sent to each peer. */
+  readonly sent: Record<string, number>;
+  /** Messages read from each peer. */
+  readonly read: Record<string, number>;
+  /** Outbound connections established. */
+  readonly connects: number;
+  /** Inbound connections accepted (after their hello). */
+  readonly accepts: number;
+  /** Sends that used a connection already open. */
+  readonly reuses: number;
+  /** Connections dropped from the cache, by reason. */
+  readonly drops: Readonly<Record<string, number>>;
+  readonly framesIn: number;
+  readonly framesOut: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** Peer-level errors (bad frames, bad hellos, bad messages...). */
+  readonly errors: number;
+  /** Connections currently open, by direction. */
+  readonly open: { readonly outbound: number; readonly inbound: number };
+  /** The connection cache's own counters. */
+  readonly cache: ConnCacheStats<Direction>;
+}
+
+type ClientState = 'starting' | 'open' | 'closing' | 'closed';
+
+/**
+ * The transport-agnostic client engine. A transport package wraps it with a
+ * transport (see {@link Transport}) and a factory; users normally meet it as
+ * `UnixClient` or `TcpClient`.
+ *
+ * Connections live in one {@link ConnCache} (total capacity
+ * `maxConnections`, per-direction capacities `maxOutbound`/`maxInbound`) and
+ * the `@ipcm/connection-role` operations (`hasConnection`, `connections`,
+ * `disconnectConnection`, `lastActivity`, `closeIdleConnections`) work over
+ * it; there is no second table.
+ */
+export class Client extends EventEmitter<ClientEvents> implements AsyncDisposable, AsyncIterable<Message> {
+  /** This peer's id. */
+  readonly id: string;
+  /** The route directory path. */
+  readonly route: string;
+  /** Whether this client accepts connections. */
+  readonly listening: boolean;
+
+  readonly #options: ResolvedOptions;
+  readonly #transport: Transport;
+  readonly #clock: Clock;
+  readonly #serializer: Serializer;
+  readonly #cache: ConnCache<PeerConnection, Direction, string>;
+  /** Outbound connections from first send until ready; not in the cache (R29). */
+  readonly #dialing = new Map<string, PeerConnection>();
+  /** The dials in progress, so a graceful close can let them finish and flush. */
+  readonly #dials = new Set<Promise<void>>();
+  /** Set by destroy(): nothing is flushed or completed any more. */
+  #forced = false;
+  /** Accepted connections waiting for their hello; never cached (R10). */
+  readonly #handshakes = new Set<PeerConnection>();
+  /** Every socket not yet closed, so close() can wait for them. */
+  readonly #sockets = new Set<PeerConnection>();
+  readonly #queue: MessageQueue<Message>;
+  readonly #roleHost: ConnectionHost<string>;
+  /** Added to the monotonic clock to give epoch milliseconds. */
+  readonly #epochOffset: number;
+
+  #state: ClientState = 'starting';
+  #routeDir: RouteDirectory | undefined;
+  #claim: RouteClaim | undefined;
+  #listener: TransportListener | undefined;
+  #closed: Promise<void> | undefined;
+  #socketsClosed: (() => void) | undefined;
+  #paused = false;
+  /** Reason used when the role asks us to close a connection. */
+  #roleReason = 'disconnect';
+  readonly #helloFrame: Buffer;
+
+  readonly #sent = new Map<string, number>();
+  readonly #read = new Map<string, number>();
+  #connects = 0;
+  #accepts = 0;
+  #reuses = 0;
+  #framesIn = 0;
+  #framesOut = 0;
+  #bytesIn = 0;
+  #bytesOut = 0;
+  #errors = 0;
+  readonly #drops: Record<string, number> = {};
+
+  /**
+   * Use a transport package's factory (`UnixClient.create`, ...) or
+   * {@link Client.start} on a subclass; a client must be started before use.
+   */
+  protected constructor(options: ClientOptions, transport: Transport) {
+    super();
+    this.#options = checkOptions(options);
+    this.id = this.#options.id;
+    this.route = this.#options.route;
+    this.listening = this.#options.listen;
+    this.#transport = transport;
+    this.#clock = this.#options.clock ?? performance;
+    this.#serializer = this.#options.serializer ?? jsonSerializer;
+    this.#epochOffset = Date.now() - this.#clock.now();
+    this.#helloFrame = encodeHello(this.id, this.#serializer);
+    this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => this.#resumeReading());
+    this.#cache = new ConnCache<PeerConnection, Direction, string>({
+      totalCapacity: this.#options.maxConnections,
+      capacities: { outbound: this.#options.maxOutbound, inbound: this.#options.maxInbound },
+      clock: this.#clock,
+      // Prefer to evict connections with nothing left to write (R29).
+      isEvictable: (record) => record.conn.flushed,
+      dispose: (conn, reason) => this.#retire(conn, reason),
+    });
+    this.#roleHost = createRoleHost(this.#cache, {
+      now: () => this.#clock.now() + this.#epochOffset,
+      toEpoch: (monotonic) => monotonic + this.#epochOffset,
+      reason: () => this.#roleReason,
+    });
+    // Messages queued while nobody listened go to the first 'message' listener.
+    (this as EventEmitter).on('newListener', (event: string | symbol) => {
+      if (event === 'message' && this.#queue.length > 0) process.nextTick(() => this.#flushToListeners());
+    });
+  }
+
+  /** Claims the id in the route directory and starts listening. */
+  protected async start(): Promise<void> {
+    const { id, route, listen } = this.#options;
+    this.#routeDir = await RouteDirectory.open(route);
+    const transport = this.#transport;
+    const claim = await this.#routeDir.claim(id, listen ? transport.entryKind : 'marker', {
+      probe: (target) => transport.probe(target),
+    });
+    this.#claim = claim;
+    try {
+      if (listen) {
+        this.#listener = await transport.listen(claim.path, (socket) => this.#accept(socket));
+        await claim.publish(this.#listener.address);
+      } else {
+        await claim.publish();
+      }
+    } catch (error) {
+      await this.#listener?.close();
+      await claim.release();
+      throw error;
+    }
+    this.#state = 'open';
+  }
+
+  // ---- sending ------------------------------------------------------------
+
+  /**
+   * Sends `content` to `peerId`. Opens a connection on the first send and
+   * reuses it after. Resolves when the frame has been handed to the kernel.
+   *
+   * Rejects with `ERR_IPCM_CLIENT_CLOSED` after `close()`,
+   * `ERR_IPCM_UNKNOWN_PEER` / `ERR_IPCM_PEER_NOT_LISTENING` /
+   * `ERR_IPCM_WRONG_TRANSPORT` when the peer cannot be dialled,
+   * `ERR_IPCM_CONNECT` when dialling fails, `ERR_IPCM_CONNECTION_CLOSED` when
+   * the connection closes before the frame is written (it is not resent),
+   * `ERR_IPCM_BACKPRESSURE` past `maxPendingBytes`, and
+   * `ERR_IPCM_FRAME_TOO_LARGE` past `maxFrameBytes`.
+   *
+   * @example
+   * ```ts
+   * await client.send('worker-1', { job: 42 });
+   * ```
+   */
+  send(peerId: string, content: unknown): Promise<void> {
+    return this.#sendMessage(peerId, content, false);
+  }
+
+  /**
+   * Sends `content` to every known peer (listening peers in the route
+   * directory, statically configured peers, and peers connected to us) but
+   * this one. Never rejects: each peer's outcome is in the result.
+   */
+  async broadcast(content: unknown): Promise<Map<string, BroadcastResult>> {
+    if (this.#state !== 'open') throw this.#closedError();
+    const targets = new Set(await this.listeningPeers());
+    for (const record of this.#cache.records()) targets.add(record.key);
+    targets.delete(this.id);
+    const results = new Map<string, BroadcastResult>();
+    await Promise.all(
+      [...targets].map(async (peerId) => {
+        try {
+          await this.#sendMessage(peerId, content, true);
+          results.set(peerId, { sent: true });
+        } catch (error) {
+          results.set(peerId, { sent: false, error: error as Error });
+        }
+      }),
+    );
+    return results;
+  }
+
+  #sendMessage(peerId: string, content: unknown, broadcast: boolean): Promise<void> {
+    if (this.#state !== 'open') return Promise.reject(this.#closedError());
+    let frame: Buffer;
+    try {
+      validatePeerId(peerId);
+      const message = broadcast
+        ? createMessage({ from: this.id, broadcast: true, content })
+        : createMessage({ from: this.id, to: peerId, content });
+      frame = encodeValueFrame(message, this.#serializer);
+      if (frame.length - 4 > this.#options.maxFrameBytes) {
+        throw new FrameTooLargeError(
+          `message to ${peerId} is ${frame.length - 4} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
+        );
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    let conn = this.#connectionTo(peerId);
+    if (conn === undefined) {
+      conn = this.#dial(peerId);
+    } else {
+      this.#reuses++;
+      const pending = conn.pendingBytes;
+      if (pending > 0 && pending + frame.length > this.#options.maxPendingBytes) {
+        return Promise.reject(
+          new BackpressureError(
+            `connection to ${peerId} has ${pending} bytes pending; another ${frame.length} would pass maxPendingBytes (${this.#options.maxPendingBytes})`,
+          ),
+        );
+      }
+    }
+    this.#sent.set(peerId, (this.#sent.get(peerId) ?? 0) + 1);
+    this.#framesOut++;
+    this.#bytesOut += frame.length;
+    this.#touch(conn);
+    return new Promise<void>((resolve, reject) => conn.write(frame, resolve, reject));
+  }
+
+  /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
+  #connectionTo(peerId: string): PeerConnection | undefined {
+    return (
+      this.#cache.find('outbound', peerId)?.conn ??
+      this.#dialing.get(peerId) ??
+      this.#cache.find('inbound', peerId)?.conn
+    );
+  }
+
+  /**
+   * Starts dialling `peerId`. The connection object exists at once so sends
+   * made while the peer is looked up queue on it in order (R26).
+   */
+  #dial(peerId: string): PeerConnection {
+    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#clock.now());
+    this.#dialing.set(peerId, conn);
+    const dial = this.#connect(conn, peerId);
+    this.#dials.add(dial);
+    void dial.finally(() => this.#dials.delete(dial));
+    return conn;
+  }
+
+  async #connect(conn: PeerConnection, peerId: string): Promise<void> {
+    try {
+      const target = await this.#resolve(peerId);
+      if (this.#forced) throw this.#closedError();
+      const { socket, ready } = this.#transport.connect(target);
+      this.#adopt(conn, socket);
+      try {
+        await ready;
+      } catch (cause) {
+        throw new ConnectError(`cannot connect to ${peerId} over ${this.#transport.name}: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+      if (conn.closing !== undefined || socket.destroyed) {
+        throw conn.error ?? new ConnectionClosedError(`connection to ${peerId} closed while connecting`);
+      }
+      if (this.#forced) throw this.#closedError();
+    } catch (error) {
+      this.#dialing.delete(peerId);
+      conn.closing ??= 'connect failed';
+      conn.failQueued(error as Error);
+      conn.socket?.destroy();
+      return;
+    }
+    this.#dialing.delete(peerId);
+    conn.writeFirst(this.#helloFrame);
+    conn.open();
+    this.#connects++;
+    conn.record = this.#cache.deposit('outbound', peerId, conn);
+    this.emit('connect', { peerId, direction: 'outbound' });
+  }
+
+  async #resolve(peerId: string): Promise<DialTarget> {
+    const fixed = this.#transport.resolveStatic?.(peerId);
+    if (fixed !== undefined) return fixed;
+    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    if (entry === undefined) {
+      throw new UnknownPeerError(`no peer ${JSON.stringify(peerId)} in route directory ${this.route}`);
+    }
+    if (entry.pid !== undefined && !entry.alive) {
+      throw new UnknownPeerError(`peer ${JSON.stringify(peerId)} is not running (its process ${entry.pid} is gone)`);
+    }
+    if (entry.kind === 'marker') {
+      throw new PeerNotListeningError(
+        `peer ${JSON.stringify(peerId)} does not listen; it can be reached only over a connection it opened`,
+      );
+    }
+    if (entry.kind !== this.#transport.entryKind) {
+      throw new WrongTransportError(
+        `peer ${JSON.stringify(peerId)} listens on another transport (${entry.kind === 'socket' ? 'a Unix socket' : 'an address'}), not ${this.#transport.name}`,
+      );
+    }
+    return entry.kind === 'address'
+      ? { id: peerId, path: entry.path, address: entry.address }
+      : { id: peerId, path: entry.path };
+  }
+
+  // ---- receiving ----------------------------------------------------------
+
+  #accept(socket: Socket): void {
+    const conn = new PeerConnection('inbound', undefined, this.#options.maxFrameBytes, this.#clock.now());
+    this.#adopt(conn, socket);
+    if (this.#state !== 'open' || this.#handshakes.size >= this.#options.maxHandshakes) {
+      conn.closing = this.#state === 'open' ? 'too many handshakes' : 'client closed';
+      socket.destroy();
+      return;
+    }
+    this.#handshakes.add(conn);
+    conn.startHelloTimer(this.#options.helloTimeoutMs, () => {
+      this.#fail(conn, new HelloTimeoutError(`no hello within ${this.#options.helloTimeoutMs} ms`));
+    });
+  }
+
+  /** Wires a socket's events to the engine. Every socket gets an 'error' listener at once. */
+  #adopt(conn: PeerConnection, socket: Socket): void {
+    conn.socket = socket;
+    this.#sockets.add(conn);
+    if (this.#paused) socket.pause();
+    const onFrame = (payload: Buffer): void => this.#onFrame(conn, payload);
+    socket.on('data', (chunk: Buffer) => {
+      this.#bytesIn += chunk.length;
+      this.#touch(conn);
+      try {
+        conn.decoder.decode(chunk, onFrame);
+      } catch (error) {
+        this.#fail(conn, toIpcmError(error));
+      }
+    });
+    socket.on('end', () => {
+      try {
+        conn.decoder.end();
+      } catch (error) {
+        this.#fail(conn, toIpcmError(error));
+      }
+    });
+    socket.on('error', (error) => {
+      conn.error ??= new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} failed: ${error.message}`, {
+        cause: error,
+      });
+    });
+    socket.on('close', () => this.#onClose(conn));
+  }
+
+  #onFrame(conn: PeerConnection, payload: Buffer): void {
+    if (conn.error !== undefined) return;
+    this.#framesIn++;
+    const peerId = conn.peerId;
+    if (peerId === undefined) {
+      this.#onHello(conn, payload); // only accepted connections start without an id
+      return;
+    }
+    let value: unknown;
+    try {
+      value = decodePayload(payload, this.#serializer);
+    } catch (error) {
+      this.#fail(conn, toIpcmError(error)); // R1, R9: the stream can't be trusted past this
+      return;
+    }
+    if (isHello(value)) {
+      this.#fail(conn, new ProtocolError(`second hello on the connection from ${peerId}`)); // R12
+      return;
+    }
+    let message: Message;
+    try {
+      message = validateMessage(value, { self: this.id, helloId: peerId });
+    } catch (error) {
+      // A well-framed message of the wrong shape does not poison the stream (R2).
+      this.#reportError(toIpcmError(error));
+      return;
+    }
+    this.#read.set(peerId, (this.#read.get(peerId) ?? 0) + 1);
+    this.#deliver(message);
+  }
+
+  #onHello(conn: PeerConnection, payload: Buffer): void {
+    let peerId: string;
+    try {
+      peerId = decodeHello(payload, this.#serializer);
+    } catch (error) {
+      this.#fail(conn, toIpcmError(error)); // R11
+      return;
+    }
+    conn.clearHelloTimer();
+    this.#handshakes.delete(conn);
+    conn.peerId = peerId;
+    conn.socket?.setTimeout(0);
+    // A peer connecting again replaces its old connection; whatever the old
+    // one still delivers is read before it closes (R13).
+    const old = this.#cache.find('inbound', peerId);
+    if (old !== undefined) this.#cache.dropRecord(old, 'replaced');
+    conn.open();
+    this.#accepts++;
+    conn.record = this.#cache.deposit('inbound', peerId, conn);
+    this.emit('connect', { peerId, direction: 'inbound' });
+  }
+
+  #deliver(message: Message): void {
+    if (this.listenerCount('message') > 0) {
+      this.emit('message', message);
+    } else if (this.#queue.push(message)) {
+      this.#pauseReading();
+    }
+  }
+
+  #flushToListeners(): void {
+    while (this.#queue.length > 0 && this.listenerCount('message') > 0) {
+      this.emit('message', this.#queue.shift() as Message);
+    }
+  }
+
+  #pauseReading(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    for (const conn of this.#sockets) conn.socket?.pause();
+  }
+
+  #resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    for (const conn of this.#sockets) conn.socket?.resume();
+  }
+
+  /**
+   * Messages that have arrived and not been taken yet, oldest first; the
+   * queue is emptied. Messages go to `'message'` listeners when there are
+   * any, else to a waiting async iterator, else to this queue.
+   */
+  getMessages(): Message[] {
+    return this.#queue.drain();
+  }
+
+  /**
+   * Iterates over arriving messages until the client closes.
+   *
+   * @example
+   * ```ts
+   * for await (const message of client) console.log(message.from, message.content);
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return { next: () => this.#queue.next() };
+  }
+
+  /** The same as iterating the client: `for await (const m of client.messages())`. */
+  messages(): AsyncIterableIterator<Message> {
+    const queue = this.#queue;
+    return {
+      next: () => queue.next(),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  // ---- connection lifecycle -----------------------------------------------
+
+  #touch(conn: PeerConnection): void {
+    conn.lastActive = this.#clock.now();
+    if (conn.record !== undefined) this.#cache.touch(conn.record);
+  }
+
+  /** Closes one connection because of a peer-level error, and reports it. */
+  #fail(conn: PeerConnection, error: IpcmError): void {
+    if (conn.error !== undefined && conn.socket?.destroyed) return;
+    conn.error ??= error;
+    this.#reportError(error);
+    conn.socket?.destroy();
+  }
+
+  #reportError(error: IpcmError): void {
+    this.#errors++;
+    // Peer-level errors never crash the process: without a listener they
+    // are only counted (and carried by the 'disconnect' event).
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  /** The cache's dispose: a connection is leaving the cache for `reason`. */
+  #retire(conn: PeerConnection, reason: string): void {
+    this.#drops[reason] = (this.#drops[reason] ?? 0) + 1;
+    conn.record = undefined;
+    conn.closing ??= reason;
+    conn.end(this.#options.lingerMs);
+    this.emit('disconnect', disconnectEvent(conn, reason));
+  }
+
+  #onClose(conn: PeerConnection): void {
+    conn.cleanup();
+    this.#sockets.delete(conn);
+    this.#handshakes.delete(conn);
+    if (this.#dialing.get(conn.peerId ?? '') === conn) this.#dialing.delete(conn.peerId ?? '');
+    conn.failQueued(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
+    if (conn.record !== undefined) {
+      this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
+    }
+    if (this.#sockets.size === 0) this.#socketsClosed?.();
+  }
+
+  // ---- the connection role ------------------------------------------------
+
+  /** True when a connection to `peerId` is open (dialled or accepted). */
+  hasConnection(peerId: string): boolean {
+    return hasConnection(this.#roleHost, peerId);
+  }
+
+  /** Ids of the peers with an open connection, sorted. */
+  connections(): string[] {
+    return connections(this.#roleHost);
+  }
+
+  /** Closes the connections to `peerId` (flushing first); true if there was one. */
+  disconnectConnection(peerId: string): boolean {
+    return disconnectConnection(this.#roleHost, peerId);
+  }
+
+  /** When the connection to `peerId` last sent or received bytes (epoch ms), or `undefined`. */
+  lastActivity(peerId: string): number | undefined {
+    return lastActivity(this.#roleHost, peerId);
+  }
+
+  /**
+   * Closes every connection idle for longer than `maxIdleMs` and returns how
+   * many. No timer runs: call it when it suits you. Costs O(number closed).
+   */
+  closeIdleConnections(maxIdleMs: number): number {
+    this.#roleReason = 'idle';
+    try {
+      return closeIdleConnections(this.#roleHost, maxIdleMs);
+    } finally {
+      this.#roleReason = 'disconnect';
+    }
+  }
+
+  /**
+   * Bytes sent to `peerId` that have not been handed to the kernel yet (0
+   * when there is no connection). A connection with pending bytes is never
+   * reaped as idle and is the last candidate for eviction.
+   */
+  pendingBytes(peerId: string): number {
+    return this.#connectionTo(peerId)?.pendingBytes ?? 0;
+  }
+
+  /** The connection cache's limits: `maxConnections` (get, or set and get the previous value). */
+  maxConnections(limit?: number | null): number | null {
+    return limit === undefined ? this.#cache.totalCapacity() : this.#cache.totalCapacity(limit);
+  }
+
+  /** Drops cached connections whose socket is no longer usable; returns how many. */
+  prune(): number {
+    return this.#cache.prune();
+  }
+
+  // ---- peers --------------------------------------------------------------
+
+  /** Ids of the live peers in the route directory and the configured peers, this one excluded. */
+  async peers(): Promise<string[]> {
+    const ids = new Set<string>(this.#transport.staticPeers?.() ?? []);
+    for (const entry of await (this.#routeDir as RouteDirectory).list()) ids.add(entry.id);
+    ids.delete(this.id);
+    return [...ids].sort();
+  }
+
+  /** Ids of the peers that can be dialled: listening on this client's transport, or configured. */
+  async listeningPeers(): Promise<string[]> {
+    const ids = new Set<string>(this.#transport.staticPeers?.() ?? []);
+    for (const entry of await (this.#routeDir as RouteDirectory).list()) {
+      if (entry.kind === this.#transport.entryKind) ids.add(entry.id);
+    }
+    ids.delete(this.id);
+    return [...ids].sort();
+  }
+
+  /** True when `peerId` has a live entry in the route directory or is configured. */
+  async peerExists(peerId: string): Promise<boolean> {
+    if (this.#transport.resolveStatic?.(peerId) !== undefined) return true;
+    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    return entry !== undefined && entry.alive;
+  }
+
+  /** True when `peerId` listens (a socket or address entry, or a configured address). */
+  async peerIsListener(peerId: string): Promise<boolean> {
+    if (this.#transport.resolveStatic?.(peerId) !== undefined) return true;
+    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    return entry !== undefined && entry.kind !== 'marker';
+  }
+
+  /** True when the process holding `peerId`'s route entry is alive. */
+  async peerActive(peerId: string): Promise<boolean> {
+    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    return entry !== undefined && entry.alive;
+  }
+
+  // ---- stats and shutdown -------------------------------------------------
+
+  /** Counters: per-peer sent/read, connects, reuses, drops by reason, frames and bytes. */
+  stats(): ClientStats {
+    let outbound = 0;
+    let inbound = 0;
+    for (const record of this.#cache.records()) {
+      if (record.type === 'outbound') outbound++;
+      else inbound++;
+    }
+    return {
+      sent: Object.fromEntries(this.#sent),
+      read: Object.fromEntries(this.#read),
+      connects: this.#connects,
+      accepts: this.#accepts,
+      reuses: this.#reuses,
+      drops: { ...this.#drops },
+      framesIn: this.#framesIn,
+      framesOut: this.#framesOut,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      errors: this.#errors,
+      open: { outbound, inbound },
+      cache: this.#cache.stats(),
+    };
+  }
+
+  /** True once `close()` or `destroy()` has been called. */
+  get closed(): boolean {
+    return this.#state === 'closing' || this.#state === 'closed';
+  }
+
+  /**
+   * Closes gracefully: stops listening and removes the route entry, flushes
+   * and ends every connection (destroying those that linger past
+   * `lingerMs`), writes the `.stats` file and ends message iteration.
+   * Later sends reject with `ERR_IPCM_CLIENT_CLOSED`. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closed ??= this.#shutdown(false);
+    return this.#closed;
+  }
+
+  /** Closes at once: destroys every connection without flushing. Idempotent. */
+  destroy(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = this.#shutdown(true);
+    } else if (this.#state === 'closing') {
+      // A graceful close in progress becomes a forced one.
+      this.#forced = true;
+      for (const conn of this.#sockets) conn.socket?.destroy();
+    }
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #shutdown(force: boolean): Promise<void> {
+    this.#state = 'closing';
+    this.#forced = force;
+    const listenerClosed = this.#listener?.close();
+    for (const conn of this.#handshakes) conn.socket?.destroy();
+    if (force) {
+      for (const conn of this.#dialing.values()) conn.socket?.destroy();
+    } else if (this.#dials.size > 0) {
+      // Messages queued on a connection still being opened are flushed too
+      // (R27), within the linger time.
+      await withTimeout(Promise.allSettled(this.#dials), this.#options.lingerMs);
+    }
+    const closedError = this.#closedError();
+    for (const conn of this.#dialing.values()) {
+      conn.failQueued(closedError);
+      conn.socket?.destroy();
+    }
+    this.#dialing.clear();
+    const allClosed = new Promise<void>((resolve) => {
+      this.#socketsClosed = resolve;
+    });
+    this.#cache.drop((): boolean => true, 'client closed');
+    if (force) for (const conn of this.#sockets) conn.socket?.destroy();
+    if (this.#sockets.size === 0) this.#socketsClosed?.();
+    await Promise.all([listenerClosed, allClosed]);
+    const claim = this.#claim;
+    if (claim !== undefined) {
+      await claim.writeStats({ sent: Object.fromEntries(this.#sent), read: Object.fromEntries(this.#read) });
+      await claim.release();
+    }
+    this.#queue.close();
+    this.#state = 'closed';
+  }
+
+  #closedError(): ClientClosedError {
+    return new ClientClosedError(`client ${JSON.stringify(this.id)} is closed`);
+  }
+}
+
+/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+function toIpcmError(error: unknown): IpcmError {
+  if (error instanceof IpcmError) return error;
+  return new BadJsonError(`cannot decode a frame: ${(error as Error).message}`, { cause: error });
+}
+
+function disconnectEvent(conn: PeerConnection, reason: string): DisconnectEvent {
+  const base = { peerId: conn.peerId ?? '', direction: conn.direction, reason };
+  return conn.error === undefined ? base : { ...base, error: conn.error };
+}

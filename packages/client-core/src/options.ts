@@ -1,0 +1,66 @@
+import type { Serializer } from './serializer.js';
+
+/** A monotonic millisecond clock; tests inject one so they never sleep. */
+export interface Clock {
+  now(): number;
+}
+
+/** Options every @ipcm client accepts, whatever its transport. */
+export interface ClientOptions {
+  /** This peer's id. Not empty, no leading `_`, no control characters. */
+  id: string;
+  /** The route directory shared by the peers of one IPC group. Created 0700 if missing. */
+  route: string;
+  /**
+   * Listen for connections. A client that does not listen leaves an empty
+   * marker entry (as IPC::Manager does) and can be reached only over
+   * connections it opened.
+   * @default true
+   */
+  listen?: boolean;
+  /**
+   * Most connections kept open at once, inbound and outbound together (the
+   * cache's total capacity). The least recently used idle connection is
+   * closed (after flushing) to make room; evicted peers are re-dialled on
+   * demand. `null` means unlimited.
+   * @default 64
+   */
+  maxConnections?: number | null;
+  /** Most outbound (dialled) connections; `null` means only `maxConnections` applies. @default null */
+  maxOutbound?: number | null;
+  /** Most inbound (accepted) connections; `null` means only `maxConnections` applies. @default null */
+  maxInbound?: number | null;
+  /**
+   * Largest frame accepted or sent, in bytes. A peer announcing a larger
+   * frame is disconnected as soon as its 4-byte header is read.
+   * @default 67108864 (64 MiB)
+   */
+  maxFrameBytes?: number;
+  /**
+   * Most bytes queued on one connection and not yet handed to the kernel.
+   * A send that would go past it (while anything is queued) is rejected
+   * with `ERR_IPCM_BACKPRESSURE`.
+   * @default 16777216 (16 MiB)
+   */
+  maxPendingBytes?: number;
+  /** How long an accepted connection may take to send its hello. @default 5000 */
+  helloTimeoutMs?: number;
+  /** Most accepted connections waiting for their hello at once; more are refused. @default 128 */
+  maxHandshakes?: number;
+  /**
+   * How long `close()` (and eviction) waits for queued bytes to be flushed
+   * and the peer to acknowledge the end before destroying a connection.
+   * @default 2000
+   */
+  lingerMs?: number;
+  /**
+   * Received messages held for the application before reading from peers
+   * is paused (backpressure reaches the senders through the kernel).
+   * @default 10000
+   */
+  maxQueuedMessages?: number;
+  /** Message serializer. @default jsonSerializer (ASCII-only JSON, as IPC::Manager) */
+  serializer?: Serializer;
+  /** Monotonic clock for idleness and ages. @default performance */
+  clock?: Clock;
+}

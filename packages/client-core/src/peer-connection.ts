@@ -1,0 +1,166 @@
+import type { Socket } from 'node:net';
+import type { ConnRecord } from '@ipcm/conncache';
+import { FrameDecoder } from './frame-decoder.js';
+import { ConnectionClosedError, type IpcmError } from './errors.js';
+
+/** Who opened a connection: we dialled it (`'outbound'`) or accepted it (`'inbound'`). */
+export type Direction = 'outbound' | 'inbound';
+
+/** A frame waiting for its connection to become ready. */
+interface QueuedWrite {
+  readonly frame: Buffer;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+/**
+ * One connection to one peer, as the engine sees it. The engine owns all
+ * the policy; this object only holds per-connection state and does the
+ * corked writing, so the hot path (one send) is a few field updates and one
+ * `socket.write`.
+ */
+export class PeerConnection {
+  readonly direction: Direction;
+  /** The peer's id: the dialled id, or the id from the peer's hello. */
+  peerId: string | undefined;
+  socket: Socket | undefined;
+  readonly decoder: FrameDecoder;
+  /** Monotonic ms of the last byte sent or received. */
+  lastActive: number;
+  /** The cache record while this connection is in the client's cache. */
+  record: ConnRecord<PeerConnection, Direction, string> | undefined;
+  /** False until an outbound connection is ready or an inbound one said hello. */
+  ready = false;
+  /** Set once the connection is being closed, with the reason. */
+  closing: string | undefined;
+  /** The error that ended the connection, if one did. */
+  error: IpcmError | undefined;
+  /** Frames handed to `socket.write` whose callback has not run yet. */
+  inFlight = 0;
+  /** Frames queued before the connection was ready, and their byte count. */
+  #queue: QueuedWrite[] = [];
+  #queuedBytes = 0;
+  #corked = false;
+  #helloTimer: NodeJS.Timeout | undefined;
+  #lingerTimer: NodeJS.Timeout | undefined;
+
+  constructor(direction: Direction, peerId: string | undefined, maxFrameBytes: number, now: number) {
+    this.direction = direction;
+    this.peerId = peerId;
+    this.decoder = new FrameDecoder({ maxFrameBytes });
+    this.lastActive = now;
+  }
+
+  /** Bytes accepted for this connection and not yet handed to the kernel. */
+  get pendingBytes(): number {
+    return this.#queuedBytes + (this.socket?.writableLength ?? 0);
+  }
+
+  /** Whether everything written has reached the kernel (safe to evict). */
+  get flushed(): boolean {
+    return this.inFlight === 0 && this.#queue.length === 0 && (this.socket?.writableLength ?? 0) === 0;
+  }
+
+  /**
+   * Writes one frame, or queues it until the connection is ready. Writes
+   * made in one event-loop turn are corked and leave in one `writev` on the
+   * next tick.
+   */
+  write(frame: Buffer, resolve: () => void, reject: (error: Error) => void): void {
+    if (!this.ready) {
+      this.#queue.push({ frame, resolve, reject });
+      this.#queuedBytes += frame.length;
+      return;
+    }
+    this.#writeNow(frame, resolve, reject);
+  }
+
+  /** Writes a frame ahead of the queue (the hello), with no completion callback. */
+  writeFirst(frame: Buffer): void {
+    this.#cork();
+    (this.socket as Socket).write(frame);
+  }
+
+  /** Marks the connection ready and writes what was queued, in order. */
+  open(): void {
+    this.ready = true;
+    const queued = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    for (const { frame, resolve, reject } of queued) this.#writeNow(frame, resolve, reject);
+  }
+
+  /** Rejects everything still queued (the connection never became ready). */
+  failQueued(error: Error): void {
+    const queued = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    for (const { reject } of queued) reject(error);
+  }
+
+  startHelloTimer(ms: number, onTimeout: () => void): void {
+    this.#helloTimer = setTimeout(onTimeout, ms);
+    this.#helloTimer.unref();
+  }
+
+  clearHelloTimer(): void {
+    if (this.#helloTimer !== undefined) clearTimeout(this.#helloTimer);
+    this.#helloTimer = undefined;
+  }
+
+  /**
+   * Ends the connection gracefully: queued bytes are flushed, then FIN. If
+   * the peer has not closed its side within `lingerMs`, the socket is
+   * destroyed.
+   */
+  end(lingerMs: number): void {
+    const socket = this.socket;
+    if (socket === undefined || socket.destroyed) return;
+    socket.end();
+    if (this.#lingerTimer === undefined) {
+      this.#lingerTimer = setTimeout(() => socket.destroy(), lingerMs);
+      this.#lingerTimer.unref();
+    }
+  }
+
+  /** Releases timers; called once the socket has closed. */
+  cleanup(): void {
+    this.clearHelloTimer();
+    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+  }
+
+  #writeNow(frame: Buffer, resolve: () => void, reject: (error: Error) => void): void {
+    this.#cork();
+    this.inFlight++;
+    (this.socket as Socket).write(frame, (error) => {
+      this.inFlight--;
+      if (error) reject(this.#closedError(error));
+      else resolve();
+    });
+  }
+
+  #closedError(cause: Error): ConnectionClosedError {
+    return new ConnectionClosedError(
+      `connection to ${this.peerId ?? 'an unidentified peer'} closed before the frame was written (${cause.message})`,
+      { cause },
+    );
+  }
+
+  #cork(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    (this.socket as Socket).cork();
+    process.nextTick(uncork, this);
+  }
+
+  /** @internal */
+  uncork(): void {
+    this.#corked = false;
+    this.socket?.uncork();
+  }
+}
+
+function uncork(connection: PeerConnection): void {
+  connection.uncork();
+}

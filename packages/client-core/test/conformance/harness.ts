@@ -1,0 +1,186 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import * as path from 'node:path';
+import {
+  RouteDirectory,
+  encodeFrame,
+  removeRoute,
+  spawnRoute,
+  type Client,
+  type ClientOptions,
+  type IpcmError,
+  type Message,
+} from '@ipcm/client-core';
+
+/** What a transport package hands the conformance suite. */
+export interface ConformanceTarget {
+  /** `'unix'` or `'tcp'`: used in test names. */
+  readonly name: string;
+  /** Creates and starts a client of this transport. */
+  create(options: ClientOptions): Promise<Client>;
+  /** The module (compiled, absolute path) and export a child process loads to make a client. */
+  readonly childModule: { readonly path: string; readonly exportName: string };
+  /** Extra options a child needs (for example TCP host), merged into its client options. */
+  readonly childOptions?: Record<string, unknown>;
+  /** Opens a raw socket to a listening peer (found through the route directory). */
+  rawConnect(route: string, peerId: string): Promise<Socket>;
+}
+
+/** A controllable clock: tests move time instead of sleeping. */
+export class FakeClock {
+  constructor(public time = 1_000) {}
+  now(): number {
+    return this.time;
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+const FIXTURE = path.resolve(__dirname, '../fixtures/peer.js');
+
+/** A child process running one client (see test/fixtures/peer.js). */
+export interface ChildPeer {
+  readonly process: ChildProcess;
+  /** Sends a command to the child; resolves with its reply. */
+  command(message: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Resolves when the child has exited. */
+  readonly exited: Promise<void>;
+}
+
+/**
+ * Per-test resources: a fresh route directory, and every client and child
+ * created through it, all closed in `cleanup()`.
+ */
+export class Harness {
+  route = '';
+  readonly #clients: Client[] = [];
+  readonly #sockets: Socket[] = [];
+  readonly #children: ChildPeer[] = [];
+  readonly target: ConformanceTarget;
+
+  constructor(target: ConformanceTarget) {
+    this.target = target;
+  }
+
+  async setup(): Promise<void> {
+    this.route = await spawnRoute({ prefix: `ipcm-${this.target.name}-` });
+  }
+
+  async cleanup(): Promise<void> {
+    for (const socket of this.#sockets.splice(0)) socket.destroy();
+    await Promise.all(this.#clients.splice(0).map((client) => client.destroy()));
+    await Promise.all(
+      this.#children.splice(0).map(async (child) => {
+        if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+        await child.exited;
+      }),
+    );
+    await removeRoute(this.route);
+  }
+
+  async client(id: string, options: Partial<ClientOptions> = {}): Promise<Client> {
+    const client = await this.target.create({ id, route: this.route, ...options });
+    this.#clients.push(client);
+    return client;
+  }
+
+  async raw(peerId: string): Promise<Socket> {
+    const socket = await this.target.rawConnect(this.route, peerId);
+    this.#sockets.push(socket);
+    return socket;
+  }
+
+  /** Starts a client in another process and waits until it is ready (or failed). */
+  async child(id: string, options: Record<string, unknown> = {}): Promise<ChildPeer & { ready: Record<string, unknown> }> {
+    const spec = {
+      module: this.target.childModule.path,
+      exportName: this.target.childModule.exportName,
+      options: { id, route: this.route, ...this.target.childOptions, ...options },
+    };
+    const child = fork(FIXTURE, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const exited = once(child, 'exit').then(() => undefined);
+    let seq = 0;
+    const pending = new Map<number, (reply: Record<string, unknown>) => void>();
+    const first = new Promise<Record<string, unknown>>((resolve) => pending.set(0, resolve));
+    child.on('message', (reply: Record<string, unknown>) => {
+      const id = typeof reply['seq'] === 'number' ? reply['seq'] : 0;
+      pending.get(id)?.(reply);
+      pending.delete(id);
+    });
+    const peer: ChildPeer = {
+      process: child,
+      exited,
+      command: (message) =>
+        new Promise((resolve, reject) => {
+          const id = ++seq;
+          pending.set(id, resolve);
+          child.send({ ...message, seq: id }, (error) => error && reject(error));
+        }),
+    };
+    this.#children.push(peer);
+    const ready = await Promise.race([first, exited.then(() => ({ error: 'exited before ready' }))]);
+    return { ...peer, ready };
+  }
+
+  /** The route entry path of a peer (socket, marker or address file). */
+  async entryPath(peerId: string): Promise<string> {
+    const dir = await RouteDirectory.open(this.route, { create: false });
+    return dir.entryPath(peerId);
+  }
+}
+
+/** Collects the next `count` messages a client delivers through its 'message' event. */
+export function nextMessages(client: Client, count: number): Promise<Message[]> {
+  return new Promise((resolve) => {
+    const got: Message[] = [];
+    const onMessage = (message: Message): void => {
+      got.push(message);
+      if (got.length === count) {
+        client.off('message', onMessage);
+        resolve(got);
+      }
+    };
+    client.on('message', onMessage);
+  });
+}
+
+/** Collects the next `count` 'error' events of a client. */
+export function nextErrors(client: Client, count: number): Promise<IpcmError[]> {
+  return new Promise((resolve) => {
+    const got: IpcmError[] = [];
+    const onError = (error: IpcmError): void => {
+      got.push(error);
+      if (got.length === count) {
+        client.off('error', onError);
+        resolve(got);
+      }
+    };
+    client.on('error', onError);
+  });
+}
+
+/** A frame holding the JSON of `value` (not necessarily a valid message). */
+export function jsonFrame(value: unknown): Buffer {
+  return encodeFrame(Buffer.from(JSON.stringify(value)));
+}
+
+/** A well-formed message frame from `from` to `to`. */
+export function messageFrame(from: string, to: string, content: unknown, extra: Record<string, unknown> = {}): Buffer {
+  return jsonFrame({ id: `${from}-${String(Math.random())}`, stamp: Date.now() / 1000, stamp_ord: 0, from, to, content, ...extra });
+}
+
+/** Resolves when a raw socket has been closed by the other side (or errored). */
+export async function closedByPeer(socket: Socket): Promise<void> {
+  if (socket.destroyed) return;
+  socket.resume();
+  await once(socket, 'close');
+}
+
+/** Opens a raw Unix socket connection; resolves once connected. */
+export async function rawUnixConnect(socketPath: string): Promise<Socket> {
+  const socket = connect({ path: socketPath });
+  await once(socket, 'connect');
+  return socket;
+}

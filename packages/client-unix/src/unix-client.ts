@@ -1,0 +1,30 @@
+import { Client, type ClientOptions } from '@ipcm/client-core';
+import { UnixTransport } from './unix-transport.js';
+
+/** Options of {@link UnixClient}: every client-core option; nothing transport-specific. */
+export type UnixClientOptions = ClientOptions;
+
+/**
+ * An IPC client over Unix-domain sockets. Peers on one route directory find
+ * each other by id; a Perl IPC::Manager ConnectionUnix peer on the same
+ * directory is just another peer.
+ *
+ * @example
+ * ```ts
+ * await using client = await UnixClient.create({ id: 'alice', route: '/tmp/my-group' });
+ * client.on('message', (m) => console.log(m.from, m.content));
+ * await client.send('bob', { hello: 'bob' });
+ * ```
+ */
+export class UnixClient extends Client {
+  private constructor(options: UnixClientOptions) {
+    super(options, new UnixTransport());
+  }
+
+  /** Creates a client, claims its id in the route directory and starts listening (unless `listen: false`). */
+  static async create(options: UnixClientOptions): Promise<UnixClient> {
+    const client = new UnixClient(options);
+    await client.start();
+    return client;
+  }
+}

@@ -1,0 +1,271 @@
+// What a user of a published package gets: each package below is built,
+// packed with pnpm (which rewrites `workspace:` ranges the way `pnpm publish`
+// does), installed from its tarball into a fresh project outside the
+// workspace, and used from ESM (`import`), from CommonJS (`require`), and
+// from TypeScript (nodenext, strict) in both module kinds.
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+interface PackageUnderTest {
+  /** Runtime exports that `import { … }` and `require()` must both find, with types. */
+  readonly exports: readonly string[];
+  /**
+   * Statements that use those exports and throw if they misbehave. Must be
+   * valid as JavaScript and as strict TypeScript: it goes into all four
+   * consumer files.
+   */
+  readonly exercise: string;
+}
+
+// Every publishable package, listed explicitly: one that has not been built
+// fails this test rather than being skipped. A package's workspace
+// dependencies must be listed too (they are installed from their tarballs;
+// the install is offline).
+const PACKAGES: Readonly<Record<string, PackageUnderTest>> = {
+  '@ipcm/conncache': {
+    exports: ['ConnCache'],
+    exercise: `
+      const cache = new ConnCache();
+      const conn = { peer: 'a' };
+      cache.deposit('unix', 'a', conn);
+      if (cache.withdraw('unix', 'a') !== conn) throw new Error('ConnCache: withdraw did not return the deposit');
+    `,
+  },
+  '@ipcm/connection-role': {
+    exports: [
+      'ConnectionRole',
+      'closeIdleConnections',
+      'connections',
+      'disconnectConnection',
+      'hasConnection',
+      'lastActivity',
+    ],
+    exercise: `
+      const table = new Map([['b', { lastActive: 0 }], ['a', { lastActive: 100 }]]);
+      class Host {
+        connectionTable() { return table; }
+        closeConnection() {}
+      }
+      const host = new (ConnectionRole(Host))();
+      if (!host.hasConnection('a') || host.lastActivity('b') !== 0) throw new Error('ConnectionRole misbehaves');
+      const closed = closeIdleConnections(
+        { connectionTable: () => table, closeConnection: (peerId) => { table.delete(peerId); }, now: () => 100 },
+        10,
+      );
+      if (closed !== 1 || connections(host).join() !== 'a' || hasConnection(host, 'b') || lastActivity(host, 'b') !== undefined) {
+        throw new Error('connection-role functions misbehave');
+      }
+      if (disconnectConnection(host, 'nobody')) throw new Error('disconnectConnection misbehaves');
+    `,
+  },
+};
+
+const root = resolve(__dirname, '..');
+const names = Object.keys(PACKAGES);
+const timeoutMs = 90_000;
+
+let work = '';
+const tarballs = new Map<string, string>();
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'ipcm-packaging-'));
+  // Inside the workspace, node would find the workspace's own packages and
+  // the test would prove nothing.
+  const fromRoot = relative(root, work);
+  if (!fromRoot.startsWith('..') && !isAbsolute(fromRoot)) throw new Error(`temp dir ${work} is inside ${root}`);
+
+  const dirs = names.map(packageDir);
+  await run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b', ...dirs], root);
+
+  const [pnpm, pnpmArgs] = pnpmCommand();
+  await Promise.all(
+    names.map(async (name, i) => {
+      const dest = join(work, 'packs', String(i));
+      mkdirSync(dest, { recursive: true });
+      await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', dest], join(root, dirs[i] ?? ''));
+      const packed = readdirSync(dest).filter((file) => file.endsWith('.tgz'));
+      if (packed.length !== 1) throw new Error(`pnpm pack of ${name} made ${packed.join(', ') || 'no tarball'}`);
+      tarballs.set(name, join(dest, packed[0] ?? ''));
+    }),
+  );
+
+  const project = join(work, 'consumer');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'ipcm-consumer', version: '0.0.0', private: true }));
+  // Local tarballs need no registry; --offline makes sure of it.
+  await run(
+    'npm',
+    ['install', '--offline', '--no-audit', '--no-fund', '--cache', join(work, 'npm-cache'), ...tarballs.values()],
+    project,
+    freshNpmEnv(),
+  );
+  writeConsumers(project);
+}, timeoutMs);
+
+afterAll(() => {
+  if (work !== '') rmSync(work, { recursive: true, force: true });
+});
+
+test.each(names)(
+  '%s: the tarball holds dist/index.js, dist/index.d.ts, package.json and README.md, and no tests, sources or build info',
+  (name) => {
+    const files = [...tarEntries(tarball(name)).keys()];
+    const missing = ['dist/index.js', 'dist/index.d.ts', 'package.json', 'README.md'].filter((f) => !files.includes(f));
+    expect({ missing, files }).toEqual({ missing: [], files });
+    const unwanted = files.filter(
+      (file) =>
+        /(^|\/)(test|tests|__tests__)\//.test(file) ||
+        /\.(test|spec)\.[cm]?[jt]s$/.test(file) ||
+        /^src\//.test(file) ||
+        (/\.[cm]?ts$/.test(file) && !/\.d\.[cm]?ts$/.test(file)) ||
+        /tsbuildinfo/i.test(file),
+    );
+    expect(unwanted).toEqual([]);
+  },
+);
+
+test.each(names)('%s: the packed package.json has its own name and no workspace: ranges', (name) => {
+  const manifest = tarEntries(tarball(name)).get('package.json')?.toString('utf8') ?? '';
+  expect((JSON.parse(manifest) as { name?: unknown }).name).toBe(name);
+  expect(manifest).not.toContain('workspace:');
+});
+
+test('ESM: import { … } from each package works in a fresh project', async () => {
+  const { stdout } = await run(process.execPath, ['consumer.mjs'], join(work, 'consumer'));
+  expect(stdout.trim()).toBe('OK');
+});
+
+test('CommonJS: require() of each package works in a fresh project', async () => {
+  const { stdout } = await run(process.execPath, ['consumer.cjs'], join(work, 'consumer'));
+  expect(stdout.trim()).toBe('OK');
+});
+
+test('types: consumer-esm.mts and consumer-cjs.cts type-check (nodenext, strict) and no export is any', async () => {
+  // What a consumer with `tsc --module nodenext --strict` and @types/node
+  // gets; declarations are checked too (no --skipLibCheck).
+  await run(
+    process.execPath,
+    [
+      join(root, 'node_modules/typescript/bin/tsc'),
+      '--noEmit',
+      '--strict',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--typeRoots',
+      join(root, 'node_modules/@types'),
+      '--types',
+      'node',
+      'consumer-esm.mts',
+      'consumer-cjs.cts',
+    ],
+    join(work, 'consumer'),
+  );
+});
+
+function packageDir(name: string): string {
+  const dir = `packages/${name.replace(/^@ipcm\//, '')}`;
+  const manifest = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { name?: unknown };
+  if (manifest.name !== name) throw new Error(`${dir}/package.json is ${String(manifest.name)}, not ${name}`);
+  return dir;
+}
+
+function tarball(name: string): string {
+  const file = tarballs.get(name);
+  if (file === undefined) throw new Error(`${name} was not packed`);
+  return file;
+}
+
+/** The pnpm running this test (`pnpm test`), else pnpm 10 through npx. */
+function pnpmCommand(): [string, string[]] {
+  const execPath = process.env['npm_execpath'];
+  if (execPath !== undefined && /pnpm/i.test(basename(execPath))) {
+    return /\.[cm]?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];
+  }
+  return ['npx', ['--yes', 'pnpm@10']];
+}
+
+/**
+ * The environment of a user's shell: without the npm_* variables the
+ * workspace's package manager sets for its scripts (package name, local
+ * prefix, lifecycle), which would make npm act on the workspace.
+ */
+function freshNpmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (!/^npm_/i.test(key)) env[key] = value;
+  }
+  env['npm_config_update_notifier'] = 'false';
+  return env;
+}
+
+function writeConsumers(project: string): void {
+  const imports = names.map((name) => `import { ${PACKAGES[name]?.exports.join(', ')} } from '${name}';`);
+  const requires = names.map((name) => `const { ${PACKAGES[name]?.exports.join(', ')} } = require('${name}');`);
+  const allExports = names.flatMap((name) => PACKAGES[name]?.exports ?? []);
+  const exercises = names.map((name) => `{ // ${name}\n${PACKAGES[name]?.exercise ?? ''}\n}`);
+  const defined = `for (const [name, value] of Object.entries({ ${allExports.join(', ')} })) {
+  if (value === undefined) throw new Error(name + ' is undefined');
+}`;
+  // Each export is a class or a function; if its type were missing (any),
+  // the assignment would compile and the unused directive would fail tsc.
+  const typed = allExports.map(
+    (name) => `// @ts-expect-error ${name} must have a real type, not any\nconst typed_${name}: symbol = ${name};`,
+  );
+
+  const js = (head: string[]): string => [...head, defined, ...exercises, "console.log('OK');", ''].join('\n');
+  writeFileSync(join(project, 'consumer.mjs'), js(imports));
+  writeFileSync(join(project, 'consumer.cjs'), js(["'use strict';", ...requires]));
+  const ts = [...imports, defined, ...exercises, ...typed, "console.log('OK');", ''].join('\n');
+  writeFileSync(join(project, 'consumer-esm.mts'), ts);
+  writeFileSync(join(project, 'consumer-cjs.cts'), ts);
+}
+
+/** The files of an npm tarball (gzipped ustar, entries under `package/`). */
+function tarEntries(file: string): Map<string, Buffer> {
+  const tar = gunzipSync(readFileSync(file));
+  const entries = new Map<string, Buffer>();
+  const text = (block: Buffer, start: number, length: number): string =>
+    block.toString('utf8', start, start + length).replace(/\0[\s\S]*$/, '');
+  let paxPath: string | undefined;
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    if (header.every((byte) => byte === 0)) break;
+    const size = parseInt(text(header, 124, 12).trim() || '0', 8);
+    const type = text(header, 156, 1) || '0';
+    const prefix = text(header, 345, 155);
+    const body = tar.subarray(offset + 512, offset + 512 + size);
+    offset += 512 + Math.ceil(size / 512) * 512;
+    if (type === 'x') {
+      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
+      continue;
+    }
+    const path = paxPath ?? (prefix === '' ? text(header, 0, 100) : `${prefix}/${text(header, 0, 100)}`);
+    paxPath = undefined;
+    if (type === '0') entries.set(path.replace(/^package\//, ''), body);
+  }
+  return entries;
+}
+
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd, env, maxBuffer: 16 * 1024 * 1024, shell: process.platform === 'win32', timeout: timeoutMs },
+      (error, stdout, stderr) => {
+        if (error === null) resolvePromise({ stdout, stderr });
+        else reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) failed: ${error.message}\n${stdout}\n${stderr}`));
+      },
+    );
+  });
+}
