@@ -61,6 +61,25 @@ const PACKAGES: Readonly<Record<string, PackageUnderTest>> = {
       if (disconnectConnection(host, 'nobody')) throw new Error('disconnectConnection misbehaves');
     `,
   },
+  '@ipcm/client-core': {
+    exports: ['Client', 'FrameDecoder', 'encodeFrame', 'jsonSerializer', 'IpcmError', 'FrameTooLargeError', 'RouteDirectory'],
+    exercise: `
+      const decoded = [];
+      new FrameDecoder({ maxFrameBytes: 16 }).decode(encodeFrame(jsonSerializer.encode({ a: 1 })), (p) => {
+        decoded.push(JSON.stringify(jsonSerializer.decode(p)));
+      });
+      if (decoded.join() !== '{"a":1}') throw new Error('framing misbehaves');
+      const tooLarge = new FrameTooLargeError('x');
+      if (!(tooLarge instanceof IpcmError) || tooLarge.code !== 'ERR_IPCM_FRAME_TOO_LARGE') throw new Error('errors misbehave');
+      if (typeof Client !== 'function' || typeof RouteDirectory.open !== 'function') throw new Error('Client missing');
+    `,
+  },
+  '@ipcm/client-unix': {
+    exports: ['UnixClient', 'UnixTransport'],
+    exercise: `
+      if (typeof UnixClient.create !== 'function' || new UnixTransport().entryKind !== 'socket') throw new Error('client-unix misbehaves');
+    `,
+  },
 };
 
 const root = resolve(__dirname, '..');

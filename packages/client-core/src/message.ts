@@ -125,7 +125,7 @@ function show(value: unknown): string {
  * Requires a plain object with string `id`, number `stamp` and `stamp_ord`,
  * string `from` equal to `helloId`, an own `content` key (any value), `to`
  * absent or a string equal to `self` (any string when `broadcast` is true),
- * and `broadcast` absent or a boolean.
+ * and `broadcast` absent or a boolean; no top-level `__proto__` key.
  *
  * @throws {@link BadMessageError} naming the first rule broken.
  * @example
@@ -136,6 +136,12 @@ function show(value: unknown): string {
 export function validateMessage(value: unknown, options: ValidateMessageOptions): Message {
   if (!isPlainObject(value)) {
     throw new BadMessageError(`message is ${describe(value)}, not a JSON object`);
+  }
+  // JSON.parse makes "__proto__" an own key, harmless in itself, but a
+  // message carrying one is crafted: code that copies it with assignment or
+  // a naive merge would change a prototype. Refuse it at the door (R2).
+  if (Object.hasOwn(value, '__proto__')) {
+    throw new BadMessageError('message has a "__proto__" key');
   }
   const from = value['from'];
   if (typeof from !== 'string') {

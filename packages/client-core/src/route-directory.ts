@@ -745,7 +745,7 @@ class EntryStore {
       if (!verdict.stale) throw new IdInUseError(`peer id ${label} is in use: ${verdict.why}`);
       const taken = await this.withGuard(name, async () => {
         const current = await this.readLock(lockPath);
-        void current; await unlinkQuiet(lockPath);
+        if (current !== undefined && sameFile(current, held)) await unlinkQuiet(lockPath);
       });
       if (taken === BUSY) throw new IdInUseError(`peer id ${label} is being taken over by another process`);
     }

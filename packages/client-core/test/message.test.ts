@@ -174,10 +174,20 @@ describe('messages', () => {
     expect(() => validateMessage(good({ to: 'carol', broadcast: false }), conn)).toThrow(BadMessageError);
   });
 
-  test('R2: __proto__ and constructor keys neither pollute nor change the prototype', () => {
+  test('R2: a top-level __proto__ key is refused, and pollutes nothing', () => {
     const text =
       '{"id":"x","stamp":1,"stamp_ord":0,"from":"bob","to":"alice",' +
-      '"__proto__":{"polluted":true,"from":"mallory"},' +
+      '"__proto__":{"polluted":true,"from":"mallory"},"content":1}';
+    expect(() => decodeMessage(Buffer.from(text), conn)).toThrow(BadMessageError);
+    expect(() => decodeMessage(Buffer.from(text), conn)).toThrow(/__proto__/);
+    const probe: Record<string, unknown> = {};
+    expect(probe['polluted']).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
+  test('R2: __proto__ and constructor keys inside content are plain data: no pollution, prototype unchanged', () => {
+    const text =
+      '{"id":"x","stamp":1,"stamp_ord":0,"from":"bob","to":"alice",' +
       '"constructor":{"prototype":{"polluted":true}},' +
       '"content":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}}';
     const message = decodeMessage(Buffer.from(text), conn);
@@ -185,16 +195,16 @@ describe('messages', () => {
     expect(probe['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(Object.getPrototypeOf(message)).toBe(Object.prototype);
-    expect(Object.getPrototypeOf(message.content)).toBe(Object.prototype);
-    expect(Object.hasOwn(message, '__proto__')).toBe(true);
-    expect(message['polluted']).toBeUndefined();
+    const content = message.content as Record<string, unknown>;
+    expect(Object.getPrototypeOf(content)).toBe(Object.prototype);
+    expect(Object.hasOwn(content, '__proto__')).toBe(true);
+    expect(content['polluted']).toBeUndefined();
     // The message keeps working: fields, serialization, copying.
     expect(message.from).toBe('bob');
     expect(String(message)).toBe('[object Object]');
     expect(jsonSerializer.decode(jsonSerializer.encode(message))).toEqual(message);
-    const copy = { ...message };
+    const copy = { ...content };
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
-    expect(Object.hasOwn(copy, '__proto__')).toBe(true);
   });
 
   test('R2: good messages before and after a bad one in one stream are still delivered', () => {

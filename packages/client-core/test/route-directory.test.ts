@@ -461,6 +461,17 @@ describe('stale and live holders (R16, R17)', () => {
     }
   });
 
+  test('R17: a symlink at D.pid is never followed nor removed', async () => {
+    const target = path.join(base, '_target');
+    await fsp.writeFile(target, `${await deadPid()}\n`);
+    await fsp.symlink(target, path.join(base, 'svc.pid'));
+    const dir = await RouteDirectory.open(base, later);
+    await expect(dir.claim('svc', 'marker', probeOptions)).rejects.toThrow(RouteError);
+    expect(fs.lstatSync(path.join(base, 'svc.pid')).isSymbolicLink()).toBe(true);
+    expect(await dir.reapStale(unixProbe)).toEqual([]);
+    expect(leftovers(base)).toEqual(['_target', 'svc.pid']);
+  });
+
   test('a lock that holds no pid is in use while young and stale after the grace period', async () => {
     await fsp.writeFile(path.join(base, 'svc.pid'), '');
     await expect((await RouteDirectory.open(base)).claim('svc', 'marker', probeOptions)).rejects.toThrow(IdInUseError);
@@ -497,17 +508,23 @@ describe('races (R18)', () => {
 
   test('R18: 10 concurrent claims over a stale leftover: exactly one wins, the winner keeps its socket', async () => {
     const socketPath = path.join(base, 'one');
-    await staleSocketAt(socketPath);
-    await fsp.writeFile(`${socketPath}.pid`, `${await deadPid()}\n`);
+    const dead = await deadPid();
     // Real clock: a fresh lock is within its grace period (its owner has not
     // bound yet), which is what protects the winner from the others.
     const dirs = await Promise.all(Array.from({ length: 10 }, () => RouteDirectory.open(base)));
-    const results = await Promise.allSettled(dirs.map((dir) => dir.claim('one', 'socket', probeOptions)));
-    const won = results.filter((r): r is PromiseFulfilledResult<RouteClaim> => r.status === 'fulfilled');
-    expect(won).toHaveLength(1);
-    const claim = (won[0] as PromiseFulfilledResult<RouteClaim>).value;
-    claims.push(claim);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IdInUseError);
+    let claim: RouteClaim | undefined;
+    for (let round = 0; round < 10; round++) {
+      await staleSocketAt(socketPath);
+      await fsp.writeFile(`${socketPath}.pid`, `${dead}\n`);
+      const results = await Promise.allSettled(dirs.map((dir) => dir.claim('one', 'socket', probeOptions)));
+      const won = results.filter((r): r is PromiseFulfilledResult<RouteClaim> => r.status === 'fulfilled');
+      claims.push(...won.map((r) => r.value));
+      expect([round, won.length]).toEqual([round, 1]);
+      for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(IdInUseError);
+      claim = (won[0] as PromiseFulfilledResult<RouteClaim>).value;
+      if (round < 9) await claim.release();
+    }
+    claim = claim as RouteClaim;
     await listenAt(claim.path);
     await claim.publish();
     // Late claimants find a live owner, even past the grace period.
@@ -515,6 +532,25 @@ describe('races (R18)', () => {
     await expect(late.claim('one', 'socket', probeOptions)).rejects.toThrow(IdInUseError);
     expect(await answers(socketPath)).toBe('hi');
     expect(leftovers(base)).toEqual(['one', 'one.pid']);
+  });
+
+  test('R18: a lock replaced between judging it and taking it over is left alone', async () => {
+    const socketPath = path.join(base, 'svc');
+    await staleSocketAt(socketPath);
+    await fsp.writeFile(`${socketPath}.pid`, `${process.ppid}\n`); // a recycled pid, judged by the probe
+    let replacement: fs.Stats | undefined;
+    const probe: EntryProbe = async () => {
+      if (replacement !== undefined) return 'live';
+      // While we decide, another process takes the id over: a new lock file.
+      await fsp.unlink(`${socketPath}.pid`);
+      await fsp.writeFile(`${socketPath}.pid`, `${process.ppid}\n`);
+      replacement = fs.statSync(`${socketPath}.pid`);
+      return 'stale';
+    };
+    const dir = await RouteDirectory.open(base, later);
+    await expect(dir.claim('svc', 'socket', { probe })).rejects.toThrow(IdInUseError);
+    expect(fs.statSync(`${socketPath}.pid`).ino).toBe(replacement?.ino);
+    expect(fs.lstatSync(socketPath).isSocket()).toBe(true);
   });
 
   test('R18: 4 processes race for one id over a stale leftover: exactly one wins, nobody deletes its live socket', async () => {

@@ -47,8 +47,9 @@ const BUILTIN_REASONS = ['total capacity', 'type capacity', 'age', 'type', 'ping
  * for reuse, and let the cache drop (and dispose of) the oldest ones when a
  * capacity is exceeded, when they get too old, or when they die.
  *
- * Every operation is O(1) or O(entries dropped or returned); see the README
- * for the table.
+ * Every operation is O(1) or O(entries dropped or returned), except
+ * `drop(checker)` and `prune()`, which call a callback per entry; see the
+ * README for the table.
  *
  * @example
  * const cache = new ConnCache<net.Socket, 'unix' | 'tcp'>({ totalCapacity: 16 });

@@ -338,17 +338,35 @@ describe('LWP::ConnCache behaviour', () => {
   });
 
   test('enforce_limits drops connections until the capacity limits are not exceeded', () => {
-    const { cache } = fakeCache({ totalCapacity: null });
-    for (const n of ['h1', 'h2', 'h3']) cache.deposit('http', n, new FakeConn(n));
-    for (const n of ['f1', 'f2', 'f3']) cache.deposit('ftp', n, new FakeConn(n));
-    // A subclass could change limits behind the setters' back; here the
-    // setters already enforce, so check enforceLimits() is idempotent.
-    cache.capacity('http', 1);
-    cache.capacity('ftp', 2);
-    cache.totalCapacity(2);
+    // A subclass that defers enforcement during a batch, then enforces once.
+    class Batching extends ConnCache<FakeConn, Kind> {
+      batching = false;
+      override enforceLimits(type?: Kind): void {
+        if (!this.batching) super.enforceLimits(type);
+      }
+    }
+    const cache = new Batching({
+      totalCapacity: 2,
+      capacities: { http: 1 },
+      dispose: (conn, reason) => void conn.disposed.push(reason),
+    });
+    cache.batching = true;
+    const conns = ['h1', 'h2', 'h3', 'f1', 'f2', 'f3'].map((n) => new FakeConn(n));
+    for (const c of conns) cache.deposit(c.name.startsWith('h') ? 'http' : 'ftp', c.name, c);
+    expect(cache.size).toBe(6);
+    cache.batching = false;
     cache.enforceLimits();
+    // per-type limits first (h1, h2), then the total (oldest first: h3, f1)
     expect(names(cache.getConnections())).toEqual(['f2', 'f3']);
-    cache.enforceLimits('ftp');
+    expect(conns.map((c) => c.disposed.join())).toEqual([
+      'type capacity',
+      'type capacity',
+      'total capacity',
+      'total capacity',
+      '',
+      '',
+    ]);
+    cache.enforceLimits();
     expect(cache.size).toBe(2);
   });
 
