@@ -1,13 +1,13 @@
 import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
-import { assertPeerId } from './peer-name.js';
+import { validatePeerId } from './message.js';
 import type { ClientOptions, Clock } from './options.js';
 import type { Serializer } from './serializer.js';
 
 /** Client options with every default filled in. */
 export interface ResolvedOptions {
   readonly id: string;
-  readonly route: string;
+  readonly route: string | undefined;
   readonly listen: boolean;
   readonly maxConnections: number | null;
   readonly maxOutbound: number | null;
@@ -27,8 +27,8 @@ export function checkOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(`client options must be an object; received ${describe(options)}`);
   }
-  assertPeerId(options.id);
-  if (typeof options.route !== 'string' || options.route === '') {
+  validatePeerId(options.id);
+  if (options.route !== undefined && (typeof options.route !== 'string' || options.route === '')) {
     throw new TypeError(`route must be a non-empty directory path; received ${describe(options.route)}`);
   }
   if (options.listen !== undefined && typeof options.listen !== 'boolean') {

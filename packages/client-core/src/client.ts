@@ -11,6 +11,7 @@ import {
   type ConnectionHost,
 } from '@ipcm/connection-role';
 import {
+  BadHelloError,
   BadJsonError,
   ClientClosedError,
   ConnectError,
@@ -26,9 +27,9 @@ import {
 } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 import { MessageQueue } from './message-queue.js';
-import { createMessage, decodeHello, encodeHello, isHello, validateMessage, validatePeerId, type Message } from './message.js';
+import { createMessage, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction } from './peer-connection.js';
-import { RouteDirectory, type RouteClaim } from './route-directory.js';
+import { RouteDirectory, type RouteAddress, type RouteClaim } from './route-directory.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
 import type { ClientOptions, Clock } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
@@ -111,8 +112,8 @@ type ClientState = 'starting' | 'open' | 'closing' | 'closed';
 export class Client extends EventEmitter<ClientEvents> implements AsyncDisposable, AsyncIterable<Message> {
   /** This peer's id. */
   readonly id: string;
-  /** The route directory path. */
-  readonly route: string;
+  /** The route directory path, if this client uses one. */
+  readonly route: string | undefined;
   /** Whether this client accepts connections. */
   readonly listening: boolean;
 
@@ -173,7 +174,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#clock = this.#options.clock ?? performance;
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
-    this.#helloFrame = encodeHello(this.id, this.#serializer);
+    this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
     this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => this.#resumeReading());
     this.#cache = new ConnCache<PeerConnection, Direction, string>({
       totalCapacity: this.#options.maxConnections,
@@ -197,25 +198,32 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** Claims the id in the route directory and starts listening. */
   protected async start(): Promise<void> {
     const { id, route, listen } = this.#options;
-    this.#routeDir = await RouteDirectory.open(route);
     const transport = this.#transport;
-    const claim = await this.#routeDir.claim(id, listen ? transport.entryKind : 'marker', {
-      probe: (target) => transport.probe(target),
-    });
+    const claim =
+      route === undefined
+        ? undefined
+        : await (this.#routeDir = await RouteDirectory.open(route)).claim(id, listen ? transport.entryKind : 'marker', {
+            probe: (target) => transport.probe(target),
+          });
     this.#claim = claim;
     try {
       if (listen) {
-        this.#listener = await transport.listen(claim.path, (socket) => this.#accept(socket));
-        await claim.publish(this.#listener.address);
+        this.#listener = await transport.listen(claim?.path, (socket) => this.#accept(socket));
+        await claim?.publish(this.#listener.address);
       } else {
-        await claim.publish();
+        await claim?.publish();
       }
     } catch (error) {
       await this.#listener?.close();
-      await claim.release();
+      await claim?.release();
       throw error;
     }
     this.#state = 'open';
+  }
+
+  /** Where this client listens: its socket path or address, as the transport reports it. */
+  get address(): RouteAddress | string | undefined {
+    return this.#listener?.address ?? this.#claim?.path;
   }
 
   // ---- sending ------------------------------------------------------------
@@ -360,9 +368,13 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   async #resolve(peerId: string): Promise<DialTarget> {
     const fixed = this.#transport.resolveStatic?.(peerId);
     if (fixed !== undefined) return fixed;
-    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    const entry = await this.#routeDir?.lookup(peerId);
     if (entry === undefined) {
-      throw new UnknownPeerError(`no peer ${JSON.stringify(peerId)} in route directory ${this.route}`);
+      throw new UnknownPeerError(
+        this.route === undefined
+          ? `no peer ${JSON.stringify(peerId)} among the configured peers`
+          : `no peer ${JSON.stringify(peerId)} in route directory ${this.route}`,
+      );
     }
     if (entry.pid !== undefined && !entry.alive) {
       throw new UnknownPeerError(`peer ${JSON.stringify(peerId)} is not running (its process ${entry.pid} is gone)`);
@@ -462,9 +474,18 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #onHello(conn: PeerConnection, payload: Buffer): void {
     let peerId: string;
     try {
-      peerId = decodeHello(payload, this.#serializer);
+      let hello: unknown;
+      try {
+        hello = decodePayload(payload, this.#serializer);
+      } catch (cause) {
+        throw new BadHelloError(`first frame is not a hello: ${(cause as Error).message}`, { cause });
+      }
+      peerId = parseHello(hello); // R11
+      // The transport may refuse the peer (a wrong token) before it is
+      // cached or any of its messages is delivered (R21).
+      this.#transport.verifyHello?.(hello as Readonly<Record<string, unknown>>);
     } catch (error) {
-      this.#fail(conn, toIpcmError(error)); // R11
+      this.#fail(conn, toIpcmError(error));
       return;
     }
     conn.clearHelloTimer();
@@ -641,7 +662,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** Ids of the live peers in the route directory and the configured peers, this one excluded. */
   async peers(): Promise<string[]> {
     const ids = new Set<string>(this.#transport.staticPeers?.() ?? []);
-    for (const entry of await (this.#routeDir as RouteDirectory).list()) ids.add(entry.id);
+    for (const entry of (await this.#routeDir?.list()) ?? []) ids.add(entry.id);
     ids.delete(this.id);
     return [...ids].sort();
   }
@@ -649,7 +670,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** Ids of the peers that can be dialled: listening on this client's transport, or configured. */
   async listeningPeers(): Promise<string[]> {
     const ids = new Set<string>(this.#transport.staticPeers?.() ?? []);
-    for (const entry of await (this.#routeDir as RouteDirectory).list()) {
+    for (const entry of (await this.#routeDir?.list()) ?? []) {
       if (entry.kind === this.#transport.entryKind) ids.add(entry.id);
     }
     ids.delete(this.id);
@@ -659,20 +680,20 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** True when `peerId` has a live entry in the route directory or is configured. */
   async peerExists(peerId: string): Promise<boolean> {
     if (this.#transport.resolveStatic?.(peerId) !== undefined) return true;
-    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    const entry = await this.#routeDir?.lookup(peerId);
     return entry !== undefined && entry.alive;
   }
 
   /** True when `peerId` listens (a socket or address entry, or a configured address). */
   async peerIsListener(peerId: string): Promise<boolean> {
     if (this.#transport.resolveStatic?.(peerId) !== undefined) return true;
-    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    const entry = await this.#routeDir?.lookup(peerId);
     return entry !== undefined && entry.kind !== 'marker';
   }
 
   /** True when the process holding `peerId`'s route entry is alive. */
   async peerActive(peerId: string): Promise<boolean> {
-    const entry = await (this.#routeDir as RouteDirectory).lookup(peerId);
+    const entry = await this.#routeDir?.lookup(peerId);
     return entry !== undefined && entry.alive;
   }
 

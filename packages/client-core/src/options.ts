@@ -9,8 +9,14 @@ export interface Clock {
 export interface ClientOptions {
   /** This peer's id. Not empty, no leading `_`, no control characters. */
   id: string;
-  /** The route directory shared by the peers of one IPC group. Created 0700 if missing. */
-  route: string;
+  /**
+   * The route directory shared by the peers of one IPC group: where peers
+   * claim their ids and find each other. Created 0700 if missing. Required
+   * by the Unix client; a TCP client with only static `peers` may go
+   * without (then ids are not checked for uniqueness and `.stats` is not
+   * written).
+   */
+  route?: string | undefined;
   /**
    * Listen for connections. A client that does not listen leaves an empty
    * marker entry (as IPC::Manager does) and can be reached only over

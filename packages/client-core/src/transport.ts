@@ -39,12 +39,13 @@ export interface Transport {
   /** How this transport's listening entries look in the route directory. */
   readonly entryKind: ListeningEntryKind;
   /**
-   * Start listening. `entryPath` is the route entry this client owns: a
-   * socket transport binds there (and must leave the file mode 0600).
+   * Start listening. `entryPath` is the route entry this client owns (if it
+   * uses a route directory): a socket transport binds there and leaves the
+   * file mode 0600; an address transport returns the address to publish.
    * `onConnection` receives each accepted socket; the engine owns it from
    * then on (it attaches its own `'error'` listener immediately).
    */
-  listen(entryPath: string, onConnection: (socket: Socket) => void): Promise<TransportListener>;
+  listen(entryPath: string | undefined, onConnection: (socket: Socket) => void): Promise<TransportListener>;
   /**
    * Open a connection to a peer. Returns the socket at once (writes made
    * before it is ready are queued by the socket) and a promise that settles
@@ -66,4 +67,12 @@ export interface Transport {
   resolveStatic?(id: string): DialTarget | undefined;
   /** Optional: every statically known peer id, listed by `peers()`. */
   staticPeers?(): readonly string[];
+  /** Optional: fields added to this client's hello (an auth token, say). */
+  helloFields?(): Readonly<Record<string, unknown>>;
+  /**
+   * Optional: checks an accepted connection's hello before the connection is
+   * cached or any message on it delivered. Throw (an `AuthError`) to refuse
+   * the peer; the message must not repeat secrets from the hello.
+   */
+  verifyHello?(hello: Readonly<Record<string, unknown>>): void;
 }

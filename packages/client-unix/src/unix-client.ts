@@ -1,8 +1,11 @@
 import { Client, type ClientOptions } from '@ipcm/client-core';
 import { UnixTransport } from './unix-transport.js';
 
-/** Options of {@link UnixClient}: every client-core option; nothing transport-specific. */
-export type UnixClientOptions = ClientOptions;
+/** Options of {@link UnixClient}: the client-core options; `route` is required. */
+export interface UnixClientOptions extends ClientOptions {
+  /** The route directory: peers' sockets live there. */
+  route: string;
+}
 
 /**
  * An IPC client over Unix-domain sockets. Peers on one route directory find
@@ -18,6 +21,9 @@ export type UnixClientOptions = ClientOptions;
  */
 export class UnixClient extends Client {
   private constructor(options: UnixClientOptions) {
+    if (typeof options?.route !== 'string') {
+      throw new TypeError(`route must be a directory path; received ${typeof options?.route}`);
+    }
     super(options, new UnixTransport());
   }
 

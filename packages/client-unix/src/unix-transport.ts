@@ -17,7 +17,8 @@ export class UnixTransport implements Transport {
   readonly name = 'unix';
   readonly entryKind = 'socket';
 
-  async listen(entryPath: string, onConnection: (socket: Socket) => void): Promise<TransportListener> {
+  async listen(entryPath: string | undefined, onConnection: (socket: Socket) => void): Promise<TransportListener> {
+    if (entryPath === undefined) throw new RouteError('a Unix client listens in its route directory; none was given');
     const server = createServer(onConnection);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import * as path from 'node:path';
 import {
+  FrameDecoder,
   RouteDirectory,
   encodeFrame,
   removeRoute,
@@ -18,7 +19,7 @@ export interface ConformanceTarget {
   /** `'unix'` or `'tcp'`: used in test names. */
   readonly name: string;
   /** Creates and starts a client of this transport. */
-  create(options: ClientOptions): Promise<Client>;
+  create(options: ClientOptions & { route: string }): Promise<Client>;
   /** The module (compiled, absolute path) and export a child process loads to make a client. */
   readonly childModule: { readonly path: string; readonly exportName: string };
   /** Extra options a child needs (for example TCP host), merged into its client options. */
@@ -81,13 +82,19 @@ export class Harness {
   }
 
   async client(id: string, options: Partial<ClientOptions> = {}): Promise<Client> {
-    const client = await this.target.create({ id, route: this.route, ...options });
+    const client = await this.target.create({ ...options, id, route: options.route ?? this.route });
     this.#clients.push(client);
     return client;
   }
 
+  /**
+   * Opens a raw socket to a listening peer. It gets a no-op 'error'
+   * listener: a raw peer that the client hangs up on may see EPIPE or
+   * ECONNRESET, which must not crash the test process.
+   */
   async raw(peerId: string): Promise<Socket> {
     const socket = await this.target.rawConnect(this.route, peerId);
+    socket.on('error', () => {});
     this.#sockets.push(socket);
     return socket;
   }
@@ -171,11 +178,69 @@ export function messageFrame(from: string, to: string, content: unknown, extra: 
   return jsonFrame({ id: `${from}-${String(Math.random())}`, stamp: Date.now() / 1000, stamp_ord: 0, from, to, content, ...extra });
 }
 
-/** Resolves when a raw socket has been closed by the other side (or errored). */
+/**
+ * Collects every 'error' event of a client from now on, for tests that must
+ * not hang when an expected error never comes: check the array once a later
+ * event proves the earlier frames were processed.
+ */
+export function recordErrors(client: Client): IpcmError[] {
+  const got: IpcmError[] = [];
+  client.on('error', (error: IpcmError) => got.push(error));
+  return got;
+}
+
+/** The hello frame a peer that opens a connection sends first. */
+export function helloFrame(id: string): Buffer {
+  return jsonFrame({ hello: id });
+}
+
+/** Writes to a raw socket and resolves once the bytes have been handed to the kernel. */
+export function writeRaw(socket: Socket, bytes: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.write(bytes, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/**
+ * Reads the next `count` frames from a raw socket, JSON-decoded. The socket
+ * must be between frames (a fresh decoder starts at the next byte).
+ */
+export function nextFrames(socket: Socket, count: number): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const decoder = new FrameDecoder();
+    const got: unknown[] = [];
+    const done = (error?: Error): void => {
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      if (error) reject(error);
+      else resolve(got);
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        decoder.decode(chunk, (payload) => {
+          if (got.length < count) got.push(JSON.parse(payload.toString('utf8')) as unknown);
+        });
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (got.length >= count) done();
+    };
+    const onClose = (): void => done(new Error(`socket closed after ${got.length} of ${count} frames`));
+    socket.on('data', onData);
+    socket.on('close', onClose);
+  });
+}
+
+/**
+ * Resolves when a raw socket has been closed by the other side. A reset
+ * (ECONNRESET, or EPIPE on a later write) counts as closed too: a client may
+ * hang up with our bytes unread.
+ */
 export async function closedByPeer(socket: Socket): Promise<void> {
   if (socket.destroyed) return;
   socket.resume();
-  await once(socket, 'close');
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
 }
 
 /** Opens a raw Unix socket connection; resolves once connected. */

@@ -1,0 +1,281 @@
+import { ConnCache } from '@ipcm/conncache';
+import { LwpConnCache } from './lwp-conn-cache.js';
+import { MapBaseline } from './map-baseline.js';
+import { measureAlternating, type MeasureOptions, type TimedCase } from './measure.js';
+import { formatOps, formatRatio, table, verdict } from './report.js';
+import type { Mode } from './mode.js';
+
+/** The cached value: a stand-in for a socket. */
+interface Conn {
+  readonly id: number;
+}
+
+export type Workload = 'cycle' | 'evict';
+export type Impl = 'ConnCache' | 'LWP port' | 'Map';
+export const IMPLS: readonly Impl[] = ['ConnCache', 'LWP port', 'Map'];
+
+const WORKLOAD_TITLES: Readonly<Record<Workload, string>> = {
+  cycle: 'deposit+withdraw cycles: withdraw an existing key (random order), deposit it back',
+  evict: 'evicting deposits: deposit a new key into a full cache (evicts the oldest)',
+};
+
+/** Most our slowdown from the smallest to the largest size may exceed the Map's (DESIGN.md). */
+export const SLOWDOWN_TARGET = 1.5;
+
+export interface ConncacheOptions extends MeasureOptions {
+  /** Cache sizes (entries); the first and last give the slowdown. */
+  readonly sizes: readonly number[];
+}
+
+export const CONNCACHE_OPTIONS: Readonly<Record<Mode, ConncacheOptions>> = {
+  full: { sizes: [10, 1_000, 100_000], warmupMs: 150, sampleMs: 60, rounds: 9 },
+  quick: { sizes: [10, 1_000, 100_000], warmupMs: 60, sampleMs: 25, rounds: 5 },
+  tiny: { sizes: [10], warmupMs: 2, sampleMs: 1, rounds: 1 },
+};
+
+export interface WorkloadResult {
+  readonly workload: Workload;
+  readonly sizes: readonly number[];
+  /** Median ops/s per implementation, one per size. */
+  readonly opsPerSec: Readonly<Record<Impl, readonly number[]>>;
+  /** Entries each implementation held after its last batch, per size (a sanity check). */
+  readonly finalSizes: Readonly<Record<Impl, readonly number[]>>;
+}
+
+export interface ConncacheResult {
+  readonly options: ConncacheOptions;
+  readonly workloads: readonly WorkloadResult[];
+}
+
+/** A deterministic PRNG (mulberry32), so every run walks the same keys. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Fixture {
+  /** `pool` distinct keys and connections, made before any timing. */
+  readonly keys: readonly string[];
+  readonly conns: readonly Conn[];
+  /** Key indexes in [0, size) in random order, a power of two long; for cycles. */
+  readonly order: Int32Array;
+}
+
+function fixture(size: number, pool: number): Fixture {
+  const keys = Array.from({ length: pool }, (_, i) => `peer-${i}`);
+  const conns = Array.from({ length: pool }, (_, i): Conn => ({ id: i }));
+  let length = 4096;
+  while (length < 2 * size) length *= 2;
+  const random = prng(size);
+  const order = new Int32Array(length);
+  for (let i = 0; i < length; i++) order[i] = Math.floor(random() * size);
+  return { keys, conns, order };
+}
+
+/** A prefilled cache of one implementation and the timed loops over it. */
+interface Subject {
+  readonly cycle: (n: number) => number;
+  readonly evict: (n: number) => number;
+  readonly size: () => number;
+}
+
+// The loops only index precomputed arrays: no key string is built while
+// timing. `cycle` walks `order` (random key indexes); `evict` walks a pool of
+// 2 * size keys: the one deposited now was evicted `size` deposits ago, so it
+// is always new to the cache.
+//
+// Each implementation has its own loop functions (not one generic loop
+// calling through an adapter): V8 shares type feedback between closures of
+// one function literal, which would make the calls megamorphic and add the
+// same call overhead to every implementation, hiding their differences.
+
+function connCacheSubject(f: Fixture, size: number, capacity: number | null, dispose: (c: Conn) => void): Subject {
+  const cache = new ConnCache<Conn, 'unix', string>({ totalCapacity: capacity, dispose });
+  const { keys, conns, order } = f;
+  for (let i = 0; i < size; i++) cache.deposit('unix', keys[i] as string, conns[i] as Conn);
+  let cursor = capacity === null ? 0 : size % keys.length;
+  return {
+    cycle(n) {
+      const mask = order.length - 1;
+      let acc = 0;
+      let i = cursor;
+      for (let k = 0; k < n; k++) {
+        const key = keys[order[i] as number] as string;
+        i = (i + 1) & mask;
+        const conn = cache.withdraw('unix', key) as Conn;
+        cache.deposit('unix', key, conn);
+        acc ^= conn.id;
+      }
+      cursor = i;
+      return acc;
+    },
+    evict(n) {
+      const pool = keys.length;
+      let j = cursor;
+      for (let k = 0; k < n; k++) {
+        cache.deposit('unix', keys[j] as string, conns[j] as Conn);
+        j = j + 1 === pool ? 0 : j + 1;
+      }
+      cursor = j;
+      return j;
+    },
+    size: () => cache.size,
+  };
+}
+
+function lwpSubject(f: Fixture, size: number, capacity: number | null, dispose: (c: Conn) => void): Subject {
+  const cache = new LwpConnCache<Conn>(capacity, dispose);
+  const { keys, conns, order } = f;
+  for (let i = 0; i < size; i++) cache.deposit('unix', keys[i] as string, conns[i] as Conn);
+  let cursor = capacity === null ? 0 : size % keys.length;
+  return {
+    cycle(n) {
+      const mask = order.length - 1;
+      let acc = 0;
+      let i = cursor;
+      for (let k = 0; k < n; k++) {
+        const key = keys[order[i] as number] as string;
+        i = (i + 1) & mask;
+        const conn = cache.withdraw('unix', key) as Conn;
+        cache.deposit('unix', key, conn);
+        acc ^= conn.id;
+      }
+      cursor = i;
+      return acc;
+    },
+    evict(n) {
+      const pool = keys.length;
+      let j = cursor;
+      for (let k = 0; k < n; k++) {
+        cache.deposit('unix', keys[j] as string, conns[j] as Conn);
+        j = j + 1 === pool ? 0 : j + 1;
+      }
+      cursor = j;
+      return j;
+    },
+    size: () => cache.size,
+  };
+}
+
+function mapSubject(f: Fixture, size: number, capacity: number | null, dispose: (c: Conn) => void): Subject {
+  const cache = new MapBaseline<Conn>(capacity, dispose);
+  const { keys, conns, order } = f;
+  for (let i = 0; i < size; i++) cache.deposit(keys[i] as string, conns[i] as Conn);
+  let cursor = capacity === null ? 0 : size % keys.length;
+  return {
+    cycle(n) {
+      const mask = order.length - 1;
+      let acc = 0;
+      let i = cursor;
+      for (let k = 0; k < n; k++) {
+        const key = keys[order[i] as number] as string;
+        i = (i + 1) & mask;
+        const conn = cache.withdraw(key) as Conn;
+        cache.deposit(key, conn);
+        acc ^= conn.id;
+      }
+      cursor = i;
+      return acc;
+    },
+    evict(n) {
+      const pool = keys.length;
+      let j = cursor;
+      for (let k = 0; k < n; k++) {
+        cache.deposit(keys[j] as string, conns[j] as Conn);
+        j = j + 1 === pool ? 0 : j + 1;
+      }
+      cursor = j;
+      return j;
+    },
+    size: () => cache.size,
+  };
+}
+
+const SUBJECTS: Readonly<Record<Impl, typeof connCacheSubject>> = {
+  ConnCache: connCacheSubject,
+  'LWP port': lwpSubject,
+  Map: mapSubject,
+};
+
+/** One prefilled cache per implementation for this workload and size, reused by all its batches. */
+function cases(workload: Workload, size: number, dispose: (conn: Conn) => void): { cases: TimedCase[]; sizes: () => number[] } {
+  const f = fixture(size, workload === 'cycle' ? size : 2 * size);
+  const capacity = workload === 'cycle' ? null : size;
+  const subjects = IMPLS.map((impl) => SUBJECTS[impl](f, size, capacity, dispose));
+  return {
+    cases: subjects.map((s, i): TimedCase => ({ name: IMPLS[i] as Impl, run: s[workload] })),
+    sizes: () => subjects.map((s) => s.size()),
+  };
+}
+
+/** Runs both workloads at every size, the three implementations alternating. */
+export function runConncache(options: ConncacheOptions): ConncacheResult {
+  let disposed = 0;
+  const dispose = (): void => {
+    disposed++;
+  };
+  const workloads = (['cycle', 'evict'] as const).map((workload): WorkloadResult => {
+    const opsPerSec: Record<Impl, number[]> = { ConnCache: [], 'LWP port': [], Map: [] };
+    const finalSizes: Record<Impl, number[]> = { ConnCache: [], 'LWP port': [], Map: [] };
+    for (const size of options.sizes) {
+      const group = cases(workload, size, dispose);
+      const results = measureAlternating(group.cases, options);
+      const after = group.sizes();
+      IMPLS.forEach((impl, i) => {
+        opsPerSec[impl].push((results[i] as { opsPerSec: number }).opsPerSec);
+        finalSizes[impl].push(after[i] as number);
+      });
+    }
+    return { workload, sizes: options.sizes, opsPerSec, finalSizes };
+  });
+  void disposed;
+  return { options, workloads };
+}
+
+/** ops/s at the first size divided by ops/s at the last. */
+export function slowdown(perSize: readonly number[]): number {
+  return (perSize[0] as number) / (perSize[perSize.length - 1] as number);
+}
+
+export function formatConncache(result: ConncacheResult): string {
+  const out: string[] = [];
+  const { rounds } = result.options;
+  for (const w of result.workloads) {
+    const first = w.sizes[0] as number;
+    const last = w.sizes[w.sizes.length - 1] as number;
+    const span = `${first.toLocaleString('en-US')}->${last.toLocaleString('en-US')}`;
+    out.push(`conncache / ${WORKLOAD_TITLES[w.workload]}`);
+    out.push(`ops/s, median of ${rounds} alternating rounds`);
+    const header = ['impl', ...w.sizes.map((s) => s.toLocaleString('en-US')), `slowdown ${span}`];
+    const rows = IMPLS.map((impl) => [
+      impl,
+      ...w.opsPerSec[impl].map(formatOps),
+      w.sizes.length > 1 ? `${formatRatio(slowdown(w.opsPerSec[impl]))}x` : '-',
+    ]);
+    rows.push([
+      'ConnCache/LWP',
+      ...w.sizes.map((_, i) => `${formatRatio((w.opsPerSec.ConnCache[i] as number) / (w.opsPerSec['LWP port'][i] as number))}x`),
+      '',
+    ]);
+    rows.push([
+      'ConnCache/Map',
+      ...w.sizes.map((_, i) => `${formatRatio((w.opsPerSec.ConnCache[i] as number) / (w.opsPerSec.Map[i] as number))}x`),
+      '',
+    ]);
+    out.push(table(header, rows));
+    if (w.sizes.length > 1) {
+      const ratio = slowdown(w.opsPerSec.ConnCache) / slowdown(w.opsPerSec.Map);
+      out.push(
+        `RATIO ConnCache slowdown / Map slowdown (${span}): ${formatRatio(ratio)}  target <= ${SLOWDOWN_TARGET}  ${verdict(ratio <= SLOWDOWN_TARGET)}`,
+      );
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,75 @@
+import { availableParallelism } from 'node:os';
+import { CONNCACHE_OPTIONS, formatConncache, runConncache } from './conncache.js';
+const TRANSPORTS = {};
+import type { Mode } from './mode.js';
+
+interface Suite {
+  readonly name: string;
+  run(mode: Mode): Promise<string>;
+}
+
+const SUITES: readonly Suite[] = [
+  {
+    name: 'conncache',
+    run: async (mode) => formatConncache(runConncache(CONNCACHE_OPTIONS[mode])),
+  },
+  ...Object.keys(TRANSPORTS).map(
+    (transport): Suite => ({
+      name: `messaging-${transport}`,
+      run: async () => transport,
+    }),
+  ),
+];
+
+const USAGE = `usage: node dist/index.js [--quick] [filter...]
+
+Runs the benchmarks whose name contains one of the filters (all of them when
+there is none) and prints ops/s and ratios against baselines measured in the
+same run. Suites: ${SUITES.map((s) => s.name).join(', ')}.
+
+  --quick   fewer and shorter rounds (the whole run in under a minute)
+  --tiny    one minimal round of each case (checks that the code runs)
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let mode: Mode = 'full';
+  const filters: string[] = [];
+  for (const arg of argv) {
+    if (arg === '--quick') mode = 'quick';
+    else if (arg === '--tiny') mode = 'tiny';
+    else if (arg === '--help' || arg === '-h') {
+      process.stdout.write(USAGE);
+      return 0;
+    } else if (arg.startsWith('-')) {
+      process.stderr.write(`unknown option ${arg}\n${USAGE}`);
+      return 2;
+    } else filters.push(arg.toLowerCase());
+  }
+  const suites = SUITES.filter((s) => filters.length === 0 || filters.some((f) => s.name.includes(f)));
+  if (suites.length === 0) {
+    process.stderr.write(`no suite matches ${filters.join(', ')}\n${USAGE}`);
+    return 2;
+  }
+  process.stdout.write(
+    `@ipcm bench (${mode}) ${new Date().toISOString()}  node ${process.version}  ${availableParallelism()} cpus  ${process.platform}/${process.arch}\n\n`,
+  );
+  const started = performance.now();
+  for (const suite of suites) {
+    const t0 = performance.now();
+    process.stdout.write(`== ${suite.name}\n`);
+    process.stdout.write(await suite.run(mode));
+    process.stdout.write(`(${suite.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n\n`);
+  }
+  process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+
+/** What every benchmark message carries. */
+export interface Content {
+  seq: number;
+  text: string;
+}
+
+/** A message of IPC::Manager's shape, as the bare baseline builds it. */
+export interface BareMessage {
+  id: string;
+  stamp: number;
+  stamp_ord: number;
+  from: string;
+  to: string;
+  content: Content;
+}
+
+/** Peer ids: short, so the messages stay small. */
+export const PARENT_ID = 'p';
+export const CHILD_ID = 'c';
+export const TEXT = 'hi';
+
+let stampOrd = 0;
+
+/**
+ * A fresh message, built the way @ipcm's `createMessage` builds one (a new
+ * UUID, an epoch-seconds stamp, a per-process counter), but written here so
+ * the baseline does not move when @ipcm changes.
+ */
+export function bareMessage(from: string, to: string, content: Content): BareMessage {
+  return { id: randomUUID(), stamp: Date.now() / 1000, stamp_ord: stampOrd++, from, to, content };
+}
+
+/** `JSON.stringify`, then a 4-byte big-endian length and the bytes, in one buffer. */
+export function encodeBareFrame(message: BareMessage): Buffer {
+  const json = JSON.stringify(message);
+  const bytes = Buffer.byteLength(json);
+  const frame = Buffer.allocUnsafe(4 + bytes);
+  frame.writeUInt32BE(bytes, 0);
+  frame.write(json, 4);
+  return frame;
+}
+
+/** The simplest length-prefix parser: buffer what is left over, cut frames, `JSON.parse` each. */
+export function bareFrameParser(onMessage: (message: BareMessage) => void): (chunk: Buffer) => void {
+  let rest: Buffer | null = null;
+  return (chunk) => {
+    const buf: Buffer = rest === null ? chunk : Buffer.concat([rest, chunk]);
+    let pos = 0;
+    while (buf.length - pos >= 4) {
+      const size = buf.readUInt32BE(pos);
+      if (buf.length - pos - 4 < size) break;
+      onMessage(JSON.parse(buf.toString('utf8', pos + 4, pos + 4 + size)) as BareMessage);
+      pos += 4 + size;
+    }
+    rest = pos === buf.length ? null : buf.subarray(pos);
+  };
+}
+
+/**
+ * Writes frames to a socket, one `socket.write` each. With `corkPerTick`, the
+ * first write of an event-loop turn corks the socket and the next tick
+ * uncorks it, so a burst leaves in one `writev` (what @ipcm does).
+ */
+export class FrameWriter {
+  readonly #socket: Socket;
+  readonly #corkPerTick: boolean;
+  #corked = false;
+
+  constructor(socket: Socket, corkPerTick: boolean) {
+    this.#socket = socket;
+    this.#corkPerTick = corkPerTick;
+  }
+
+  /** Returns false when the caller should wait for `'drain'` (backpressure). */
+  write(frame: Buffer): boolean {
+    if (this.#corkPerTick && !this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    return this.#socket.write(frame);
+  }
+}

@@ -1,0 +1,94 @@
+import { isIP } from 'node:net';
+import { ConfigError, validatePeerId, type TcpAddress } from '@ipcm/client-core';
+import type { TcpClientOptions, TcpTlsOptions } from './options.js';
+
+/** Longest token accepted, in UTF-8 bytes (R21). */
+export const MAX_TOKEN_BYTES = 1024;
+
+/** The TCP options of a client, checked, with defaults filled in. */
+export interface TcpSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly peers: ReadonlyMap<string, TcpAddress>;
+  readonly token: string | undefined;
+  readonly tls: TcpTlsOptions | undefined;
+  readonly keepAliveMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+/** Validates the TCP-specific options once, naming the option and the value in every error. */
+export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`client options must be an object; received ${String(options)}`);
+  }
+  const host = options.host ?? '127.0.0.1';
+  if (typeof host !== 'string' || host === '') {
+    throw new TypeError(`host must be a non-empty string; received ${JSON.stringify(host)}`);
+  }
+  const port = integer('port', options.port, 0, 0, 65535);
+  const token = options.token;
+  if (token !== undefined) {
+    if (typeof token !== 'string' || token === '') {
+      throw new TypeError('token must be a non-empty string');
+    }
+    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
+      throw new RangeError(`token must be at most ${MAX_TOKEN_BYTES} bytes`);
+    }
+  }
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
+    throw new TypeError('tls must be an object of TLS options');
+  }
+  // Anyone who can reach a non-loopback port could talk to us: require
+  // proof of who they are (R20).
+  if (!isLoopback(host) && token === undefined && options.tls === undefined) {
+    throw new ConfigError(
+      `listening on ${JSON.stringify(host)} would accept connections from other hosts; set a token or tls to do that`,
+    );
+  }
+  const peers = new Map<string, TcpAddress>();
+  for (const [id, address] of Object.entries(options.peers ?? {})) {
+    validatePeerId(id);
+    peers.set(id, parseHostPort(id, address));
+  }
+  return {
+    host,
+    port,
+    peers,
+    token,
+    tls: options.tls,
+    keepAliveMs: integer('keepAliveMs', options.keepAliveMs, 10_000, 1),
+    connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1),
+  };
+}
+
+/** True for `localhost`, `127.0.0.0/8`, `::1` and `::ffff:127.x.x.x`. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  if (isIP(v4) === 4) return v4.startsWith('127.');
+  return isIP(host) === 6 && /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(host);
+}
+
+/** The host to publish in the route directory for a listener bound to `host`. */
+export function publishedHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '::1';
+  return host;
+}
+
+function parseHostPort(id: string, text: unknown): TcpAddress {
+  const match = typeof text === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text) : null;
+  const port = match === null ? NaN : Number(match[3]);
+  if (match === null || port < 1 || port > 65535) {
+    throw new TypeError(`peers[${JSON.stringify(id)}] must be "host:port" (or "[v6]:port"); received ${JSON.stringify(text)}`);
+  }
+  return { transport: 'tcp', host: (match[1] ?? match[2]) as string, port };
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}; received ${JSON.stringify(value)}`);
+  }
+  return value;
+}

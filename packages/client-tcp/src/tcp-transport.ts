@@ -1,0 +1,153 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { connect as netConnect, createServer as netCreateServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls';
+import {
+  AuthError,
+  WrongTransportError,
+  isTcpAddress,
+  type DialTarget,
+  type Liveness,
+  type ProbeTarget,
+  type Transport,
+  type TransportListener,
+} from '@ipcm/client-core';
+import { MAX_TOKEN_BYTES, publishedHost, type TcpSettings } from './tcp-settings.js';
+
+/**
+ * TCP (optionally TLS) transport. A listening peer publishes its address in
+ * the route directory; peers on other hosts come from the static `peers`
+ * map. Nagle is off and keep-alive on for every connection.
+ */
+export class TcpTransport implements Transport {
+  readonly name = 'tcp';
+  readonly entryKind = 'address';
+  readonly #settings: TcpSettings;
+  readonly #tokenDigest: Buffer | undefined;
+
+  constructor(settings: TcpSettings) {
+    this.#settings = settings;
+    this.#tokenDigest = settings.token === undefined ? undefined : digest(settings.token);
+  }
+
+  async listen(_entryPath: string | undefined, onConnection: (socket: Socket) => void): Promise<TransportListener> {
+    const { host, port, tls } = this.#settings;
+    const accept = (socket: Socket): void => {
+      this.#tune(socket);
+      onConnection(socket);
+    };
+    const server: Server =
+      tls === undefined
+        ? netCreateServer(accept)
+        : tlsCreateServer({ ...tls, requestCert: tls.requestCert ?? false, rejectUnauthorized: tls.rejectUnauthorized ?? true }, accept);
+    // A failed TLS handshake (a refused certificate, a plain-TCP probe) is
+    // that connection's problem, not the server's.
+    server.on('tlsClientError', () => {});
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    server.on('error', () => {}); // EMFILE while accepting: keep listening (R31)
+    const bound = server.address() as AddressInfo;
+    return {
+      address: { transport: 'tcp', host: publishedHost(host), port: bound.port },
+      close: async () => {
+        if (server.listening) server.close();
+      },
+    };
+  }
+
+  connect(target: DialTarget): { socket: Socket; ready: Promise<void> } {
+    const address = target.address;
+    if (address === undefined || !isTcpAddress(address)) {
+      throw new WrongTransportError(
+        `peer ${JSON.stringify(target.id)} does not listen on TCP${address === undefined ? '' : ` (its entry says ${JSON.stringify(address.transport)})`}`,
+      );
+    }
+    const { tls, connectTimeoutMs } = this.#settings;
+    const socket =
+      tls === undefined
+        ? netConnect({ host: address.host, port: address.port })
+        : tlsConnect({
+            ...tls,
+            host: address.host,
+            port: address.port,
+            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+            ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
+          });
+    this.#tune(socket);
+    return { socket, ready: whenReady(socket, tls === undefined ? 'connect' : 'secureConnect', connectTimeoutMs) };
+  }
+
+  async probe(target: ProbeTarget): Promise<Liveness> {
+    // Another transport's entry can't be checked from here: say live, so it
+    // is never reaped on our word.
+    if (target.kind !== 'address' || !isTcpAddress(target.address)) return 'live';
+    const socket = netConnect({ host: target.address.host, port: target.address.port });
+    try {
+      await whenReady(socket, 'connect', this.#settings.connectTimeoutMs);
+      return 'live';
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'stale' : 'live';
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  resolveStatic(id: string): DialTarget | undefined {
+    const address = this.#settings.peers.get(id);
+    return address === undefined ? undefined : { id, address };
+  }
+
+  staticPeers(): readonly string[] {
+    return [...this.#settings.peers.keys()];
+  }
+
+  helloFields(): Readonly<Record<string, unknown>> {
+    return this.#settings.token === undefined ? {} : { token: this.#settings.token };
+  }
+
+  verifyHello(hello: Readonly<Record<string, unknown>>): void {
+    const expected = this.#tokenDigest;
+    if (expected === undefined) return;
+    const token = hello['token'];
+    // The message never repeats what the peer sent (R21).
+    if (typeof token !== 'string') throw new AuthError('peer sent no token');
+    if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) throw new AuthError('peer sent an oversized token');
+    // Equal-length digests make the comparison constant-time whatever the
+    // token's length.
+    if (!timingSafeEqual(digest(token), expected)) throw new AuthError('peer sent a wrong token');
+  }
+
+  #tune(socket: Socket): void {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, this.#settings.keepAliveMs);
+  }
+}
+
+function digest(token: string): Buffer {
+  return createHash('sha256').update(token, 'utf8').digest();
+}
+
+function whenReady(socket: Socket, event: 'connect' | 'secureConnect', timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(Object.assign(new Error(`no connection within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    const onError = (error: Error): void => {
+      clearTimeout(timer);
+      socket.off(event, onReady);
+      reject(error);
+    };
+    const onReady = (): void => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve();
+    };
+    socket.once(event, onReady);
+    socket.once('error', onError);
+  });
+}

@@ -1,0 +1,7 @@
+import { defineProtocolSuite } from '../../client-core/test/conformance/protocol.js';
+import { defineBehaviourSuite } from '../../client-core/test/conformance/suite.js';
+import { tcpTarget } from './tcp-target.js';
+
+// The same behaviours, byte for byte, as the Unix client.
+defineBehaviourSuite(tcpTarget);
+defineProtocolSuite(tcpTarget);
