@@ -13,8 +13,8 @@ export interface BareMessage {
   stamp: number;
   stamp_ord: number;
   from: string;
-  to: string;
   content: Content;
+  to: string;
 }
 
 /** Peer ids: short, so the messages stay small. */
@@ -27,10 +27,11 @@ let stampOrd = 0;
 /**
  * A fresh message, built the way @ipcm's `createMessage` builds one (a new
  * UUID, an epoch-seconds stamp, a per-process counter), but written here so
- * the baseline does not move when @ipcm changes.
+ * the baseline does not move when @ipcm changes. Keys in @ipcm's order, so
+ * the frames are byte for byte the same size.
  */
 export function bareMessage(from: string, to: string, content: Content): BareMessage {
-  return { id: randomUUID(), stamp: Date.now() / 1000, stamp_ord: stampOrd++, from, to, content };
+  return { id: randomUUID(), stamp: Date.now() / 1000, stamp_ord: stampOrd++, from, content, to };
 }
 
 /** `JSON.stringify`, then a 4-byte big-endian length and the bytes, in one buffer. */
