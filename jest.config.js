@@ -5,9 +5,9 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/bench', '<rootDir>/test'],
+  roots: ['<rootDir>/packages', '<rootDir>/bench', '<rootDir>/demo', '<rootDir>/examples', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
-  modulePathIgnorePatterns: ['<rootDir>/packages/.*/dist/', '<rootDir>/.tsbuild/'],
+  modulePathIgnorePatterns: ['<rootDir>/packages/.*/dist/', '<rootDir>/(bench|demo|examples)/dist/', '<rootDir>/.tsbuild/'],
   moduleNameMapper: {
     '^@ipcm/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',

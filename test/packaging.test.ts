@@ -64,20 +64,28 @@ const PACKAGES: Readonly<Record<string, PackageUnderTest>> = {
   '@ipcm/client-core': {
     exports: ['Client', 'FrameDecoder', 'encodeFrame', 'jsonSerializer', 'IpcmError', 'FrameTooLargeError', 'RouteDirectory'],
     exercise: `
-      const decoded = [];
+      let decoded = '';
       new FrameDecoder({ maxFrameBytes: 16 }).decode(encodeFrame(jsonSerializer.encode({ a: 1 })), (p) => {
-        decoded.push(JSON.stringify(jsonSerializer.decode(p)));
+        decoded += JSON.stringify(jsonSerializer.decode(p));
       });
-      if (decoded.join() !== '{"a":1}') throw new Error('framing misbehaves');
+      if (decoded !== '{"a":1}') throw new Error('framing misbehaves');
       const tooLarge = new FrameTooLargeError('x');
       if (!(tooLarge instanceof IpcmError) || tooLarge.code !== 'ERR_IPCM_FRAME_TOO_LARGE') throw new Error('errors misbehave');
       if (typeof Client !== 'function' || typeof RouteDirectory.open !== 'function') throw new Error('Client missing');
     `,
   },
   '@ipcm/client-unix': {
-    exports: ['UnixClient', 'UnixTransport'],
+    exports: ['UnixClient', 'UnixTransport', 'spawnRoute', 'PeerNotListeningError'],
     exercise: `
       if (typeof UnixClient.create !== 'function' || new UnixTransport().entryKind !== 'socket') throw new Error('client-unix misbehaves');
+      if (typeof spawnRoute !== 'function' || new PeerNotListeningError('x').code !== 'ERR_IPCM_PEER_NOT_LISTENING') throw new Error('re-exports missing');
+    `,
+  },
+  '@ipcm/client-tcp': {
+    exports: ['TcpClient', 'TcpTransport', 'isLoopback', 'AuthError'],
+    exercise: `
+      if (typeof TcpClient.create !== 'function' || !isLoopback('127.0.0.1') || isLoopback('0.0.0.0')) throw new Error('client-tcp misbehaves');
+      if (new AuthError('x').code !== 'ERR_IPCM_AUTH' || typeof TcpTransport !== 'function') throw new Error('re-exports missing');
     `,
   },
 };

@@ -1,7 +1,7 @@
 import { ConnCache } from '@ipcm/conncache';
 import { LwpConnCache } from './lwp-conn-cache.js';
 import { MapBaseline } from './map-baseline.js';
-import { measureAlternating, type MeasureOptions, type TimedCase } from './measure.js';
+import { measureAlternating, type CaseResult, type MeasureOptions, type TimedCase } from './measure.js';
 import { formatOps, formatRatio, table, verdict } from './report.js';
 import type { Mode } from './mode.js';
 
@@ -30,7 +30,7 @@ export interface ConncacheOptions extends MeasureOptions {
 export const CONNCACHE_OPTIONS: Readonly<Record<Mode, ConncacheOptions>> = {
   full: { sizes: [10, 1_000, 100_000], warmupMs: 150, sampleMs: 60, rounds: 9 },
   quick: { sizes: [10, 1_000, 100_000], warmupMs: 60, sampleMs: 25, rounds: 5 },
-  tiny: { sizes: [10], warmupMs: 2, sampleMs: 1, rounds: 1 },
+  tiny: { sizes: [10, 100], warmupMs: 2, sampleMs: 1, rounds: 1 },
 };
 
 export interface WorkloadResult {
@@ -38,8 +38,12 @@ export interface WorkloadResult {
   readonly sizes: readonly number[];
   /** Median ops/s per implementation, one per size. */
   readonly opsPerSec: Readonly<Record<Impl, readonly number[]>>;
+  /** Every round's ops/s, per implementation and size. */
+  readonly samples: Readonly<Record<Impl, readonly (readonly number[])[]>>;
   /** Entries each implementation held after its last batch, per size (a sanity check). */
   readonly finalSizes: Readonly<Record<Impl, readonly number[]>>;
+  /** Connections each implementation disposed of, per size: 0 for cycles, one per evicting deposit. */
+  readonly disposed: Readonly<Record<Impl, readonly number[]>>;
 }
 
 export interface ConncacheResult {
@@ -83,6 +87,19 @@ interface Subject {
   readonly cycle: (n: number) => number;
   readonly evict: (n: number) => number;
   readonly size: () => number;
+  /** Connections the cache disposed of (evicted). */
+  readonly disposed: () => number;
+}
+
+/** A `dispose` that only counts: eviction costs the cache's own work, nothing else. */
+function disposals(): { dispose: (conn: Conn) => void; disposed: () => number } {
+  let count = 0;
+  return {
+    dispose: () => {
+      count++;
+    },
+    disposed: () => count,
+  };
 }
 
 // The loops only index precomputed arrays: no key string is built while
@@ -95,7 +112,8 @@ interface Subject {
 // one function literal, which would make the calls megamorphic and add the
 // same call overhead to every implementation, hiding their differences.
 
-function connCacheSubject(f: Fixture, size: number, capacity: number | null, dispose: (c: Conn) => void): Subject {
+function connCacheSubject(f: Fixture, size: number, capacity: number | null): Subject {
+  const { dispose, disposed } = disposals();
   const cache = new ConnCache<Conn, 'unix', string>({ totalCapacity: capacity, dispose });
   const { keys, conns, order } = f;
   for (let i = 0; i < size; i++) cache.deposit('unix', keys[i] as string, conns[i] as Conn);
@@ -126,10 +144,12 @@ function connCacheSubject(f: Fixture, size: number, capacity: number | null, dis
       return j;
     },
     size: () => cache.size,
+    disposed,
   };
 }
 
-function lwpSubject(f: Fixture, size: number, capacity: number | null, dispose: (c: Conn) => void): Subject {
+function lwpSubject(f: Fixture, size: number, capacity: number | null): Subject {
+  const { dispose, disposed } = disposals();
   const cache = new LwpConnCache<Conn>(capacity, dispose);
   const { keys, conns, order } = f;
   for (let i = 0; i < size; i++) cache.deposit('unix', keys[i] as string, conns[i] as Conn);
@@ -160,10 +180,12 @@ function lwpSubject(f: Fixture, size: number, capacity: number | null, dispose: 
       return j;
     },
     size: () => cache.size,
+    disposed,
   };
 }
 
-function mapSubject(f: Fixture, size: number, capacity: number | null, dispose: (c: Conn) => void): Subject {
+function mapSubject(f: Fixture, size: number, capacity: number | null): Subject {
+  const { dispose, disposed } = disposals();
   const cache = new MapBaseline<Conn>(capacity, dispose);
   const { keys, conns, order } = f;
   for (let i = 0; i < size; i++) cache.deposit(keys[i] as string, conns[i] as Conn);
@@ -194,6 +216,7 @@ function mapSubject(f: Fixture, size: number, capacity: number | null, dispose: 
       return j;
     },
     size: () => cache.size,
+    disposed,
   };
 }
 
@@ -204,37 +227,37 @@ const SUBJECTS: Readonly<Record<Impl, typeof connCacheSubject>> = {
 };
 
 /** One prefilled cache per implementation for this workload and size, reused by all its batches. */
-function cases(workload: Workload, size: number, dispose: (conn: Conn) => void): { cases: TimedCase[]; sizes: () => number[] } {
+function cases(workload: Workload, size: number): { cases: TimedCase[]; subjects: Subject[] } {
   const f = fixture(size, workload === 'cycle' ? size : 2 * size);
   const capacity = workload === 'cycle' ? null : size;
-  const subjects = IMPLS.map((impl) => SUBJECTS[impl](f, size, capacity, dispose));
+  const subjects = IMPLS.map((impl) => SUBJECTS[impl](f, size, capacity));
   return {
     cases: subjects.map((s, i): TimedCase => ({ name: IMPLS[i] as Impl, run: s[workload] })),
-    sizes: () => subjects.map((s) => s.size()),
+    subjects,
   };
 }
 
 /** Runs both workloads at every size, the three implementations alternating. */
 export function runConncache(options: ConncacheOptions): ConncacheResult {
-  let disposed = 0;
-  const dispose = (): void => {
-    disposed++;
-  };
   const workloads = (['cycle', 'evict'] as const).map((workload): WorkloadResult => {
     const opsPerSec: Record<Impl, number[]> = { ConnCache: [], 'LWP port': [], Map: [] };
     const finalSizes: Record<Impl, number[]> = { ConnCache: [], 'LWP port': [], Map: [] };
+    const disposed: Record<Impl, number[]> = { ConnCache: [], 'LWP port': [], Map: [] };
+    const samples: Record<Impl, (readonly number[])[]> = { ConnCache: [], 'LWP port': [], Map: [] };
     for (const size of options.sizes) {
-      const group = cases(workload, size, dispose);
+      const group = cases(workload, size);
       const results = measureAlternating(group.cases, options);
-      const after = group.sizes();
       IMPLS.forEach((impl, i) => {
-        opsPerSec[impl].push((results[i] as { opsPerSec: number }).opsPerSec);
-        finalSizes[impl].push(after[i] as number);
+        const r = results[i] as CaseResult;
+        const subject = group.subjects[i] as Subject;
+        opsPerSec[impl].push(r.opsPerSec);
+        samples[impl].push(r.samples);
+        finalSizes[impl].push(subject.size());
+        disposed[impl].push(subject.disposed());
       });
     }
-    return { workload, sizes: options.sizes, opsPerSec, finalSizes };
+    return { workload, sizes: options.sizes, opsPerSec, samples, finalSizes, disposed };
   });
-  void disposed;
   return { options, workloads };
 }
 
@@ -243,7 +266,7 @@ export function slowdown(perSize: readonly number[]): number {
   return (perSize[0] as number) / (perSize[perSize.length - 1] as number);
 }
 
-export function formatConncache(result: ConncacheResult): string {
+export function formatConncache(result: ConncacheResult, verbose = false): string {
   const out: string[] = [];
   const { rounds } = result.options;
   for (const w of result.workloads) {
@@ -269,6 +292,13 @@ export function formatConncache(result: ConncacheResult): string {
       '',
     ]);
     out.push(table(header, rows));
+    if (verbose) {
+      for (const impl of IMPLS) {
+        w.sizes.forEach((size, i) => {
+          out.push(`  ${impl} @ ${size}: ${(w.samples[impl][i] ?? []).map(formatOps).join(' ')}`);
+        });
+      }
+    }
     if (w.sizes.length > 1) {
       const ratio = slowdown(w.opsPerSec.ConnCache) / slowdown(w.opsPerSec.Map);
       out.push(

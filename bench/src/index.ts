@@ -1,22 +1,23 @@
 import { availableParallelism } from 'node:os';
 import { CONNCACHE_OPTIONS, formatConncache, runConncache } from './conncache.js';
-const TRANSPORTS = {};
+import { MESSAGING_OPTIONS, formatMessaging, runMessaging } from './messaging.js';
+import { TRANSPORTS } from './messaging-transports.js';
 import type { Mode } from './mode.js';
 
 interface Suite {
   readonly name: string;
-  run(mode: Mode): Promise<string>;
+  run(mode: Mode, verbose: boolean): Promise<string>;
 }
 
 const SUITES: readonly Suite[] = [
   {
     name: 'conncache',
-    run: async (mode) => formatConncache(runConncache(CONNCACHE_OPTIONS[mode])),
+    run: async (mode, verbose) => formatConncache(runConncache(CONNCACHE_OPTIONS[mode]), verbose),
   },
   ...Object.keys(TRANSPORTS).map(
     (transport): Suite => ({
       name: `messaging-${transport}`,
-      run: async () => transport,
+      run: async (mode, verbose) => formatMessaging(await runMessaging(transport, MESSAGING_OPTIONS[mode]), verbose),
     }),
   ),
 ];
@@ -29,14 +30,17 @@ same run. Suites: ${SUITES.map((s) => s.name).join(', ')}.
 
   --quick   fewer and shorter rounds (the whole run in under a minute)
   --tiny    one minimal round of each case (checks that the code runs)
+  --verbose also print every round's result
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
   let mode: Mode = 'full';
+  let verbose = false;
   const filters: string[] = [];
   for (const arg of argv) {
     if (arg === '--quick') mode = 'quick';
     else if (arg === '--tiny') mode = 'tiny';
+    else if (arg === '--verbose' || arg === '-v') verbose = true;
     else if (arg === '--help' || arg === '-h') {
       process.stdout.write(USAGE);
       return 0;
@@ -57,7 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const suite of suites) {
     const t0 = performance.now();
     process.stdout.write(`== ${suite.name}\n`);
-    process.stdout.write(await suite.run(mode));
+    process.stdout.write(await suite.run(mode, verbose));
     process.stdout.write(`(${suite.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n\n`);
   }
   process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(1)} s\n`);

@@ -224,26 +224,30 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       expect(bob.stats().errors).toBe(1); // the empty frame's, nothing else
     });
 
-    test('R5: a truncated frame then EOF: coded error, entry removed', async () => {
+    test('R5: a truncated frame (or header) then EOF: coded error, entry removed', async () => {
       const bob = await h.client('bob');
       const seen = watch(bob);
-      const raw = await h.raw('bob');
-      await writeRaw(raw, helloFrame('x'));
-      await waitUntil(() => bob.hasConnection('x'));
-      const errors = nextErrors(bob, 1);
-      // Not events.once: it would reject on the 'error' event that comes first.
-      const gone = new Promise<DisconnectEvent>((resolve) => bob.once('disconnect', resolve));
-      await writeRaw(raw, Buffer.concat([header(100), Buffer.from('{"id":"1",')]));
-      raw.end();
-      const [error] = await errors;
-      expect(error).toBeInstanceOf(TruncatedFrameError);
-      expect(error).toMatchObject({ code: 'ERR_IPCM_TRUNCATED_FRAME' });
-      expect(await gone).toMatchObject({ peerId: 'x', reason: 'error', error });
-      await closedByPeer(raw);
-      expect(bob.connections()).toEqual([]);
-      expect(bob.hasConnection('x')).toBe(false);
-      expect(bob.stats().drops).toEqual({ error: 1 });
-      expect(bob.stats().open).toEqual({ outbound: 0, inbound: 0 });
+      const truncations = [Buffer.concat([header(100), Buffer.from('{"id":"1",')]), header(100).subarray(0, 2)];
+      for (const [i, tail] of truncations.entries()) {
+        const id = `x${i}`;
+        const raw = await h.raw('bob');
+        await writeRaw(raw, helloFrame(id));
+        await waitUntil(() => bob.hasConnection(id));
+        const errors = nextErrors(bob, 1);
+        // Not events.once: it would reject on the 'error' event that comes first.
+        const gone = new Promise<DisconnectEvent>((resolve) => bob.once('disconnect', resolve));
+        await writeRaw(raw, tail);
+        raw.end();
+        const [error] = await errors;
+        expect(error).toBeInstanceOf(TruncatedFrameError);
+        expect(error).toMatchObject({ code: 'ERR_IPCM_TRUNCATED_FRAME' });
+        expect(await gone).toMatchObject({ peerId: id, reason: 'error', error });
+        await closedByPeer(raw);
+        expect(bob.connections()).toEqual([]);
+        expect(bob.hasConnection(id)).toBe(false);
+        expect(bob.stats().drops).toEqual({ error: i + 1 });
+        expect(bob.stats().open).toEqual({ outbound: 0, inbound: 0 });
+      }
       expect(seen.messages).toEqual([]);
     });
 
