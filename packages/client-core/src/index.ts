@@ -58,6 +58,7 @@ export type {
   SpawnRouteOptions,
 } from './route-directory.js';
 export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
+export { whenSocketReady } from './socket-ready.js';
 export type { ClientOptions, Clock } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';

@@ -4,6 +4,7 @@ import { connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls
 import {
   AuthError,
   WrongTransportError,
+  whenSocketReady,
   isTcpAddress,
   type DialTarget,
   type Liveness,
@@ -78,7 +79,7 @@ export class TcpTransport implements Transport {
             ...(tls.servername !== undefined ? { servername: tls.servername } : {}),
           });
     this.#tune(socket);
-    return { socket, ready: whenReady(socket, tls === undefined ? 'connect' : 'secureConnect', connectTimeoutMs) };
+    return { socket, ready: whenSocketReady(socket, tls === undefined ? 'connect' : 'secureConnect', connectTimeoutMs) };
   }
 
   async probe(target: ProbeTarget): Promise<Liveness> {
@@ -87,7 +88,7 @@ export class TcpTransport implements Transport {
     if (target.kind !== 'address' || !isTcpAddress(target.address)) return 'live';
     const socket = netConnect({ host: target.address.host, port: target.address.port });
     try {
-      await whenReady(socket, 'connect', this.#settings.connectTimeoutMs);
+      await whenSocketReady(socket, 'connect', this.#settings.connectTimeoutMs);
       return 'live';
     } catch (error) {
       return (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? 'stale' : 'live';
@@ -129,25 +130,4 @@ export class TcpTransport implements Transport {
 
 function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
-}
-
-function whenReady(socket: Socket, event: 'connect' | 'secureConnect', timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(Object.assign(new Error(`no connection within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
-    }, timeoutMs);
-    const onError = (error: Error): void => {
-      clearTimeout(timer);
-      socket.off(event, onReady);
-      reject(error);
-    };
-    const onReady = (): void => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      resolve();
-    };
-    socket.once(event, onReady);
-    socket.once('error', onError);
-  });
 }

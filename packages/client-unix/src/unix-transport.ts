@@ -2,6 +2,7 @@ import { lstat, chmod } from 'node:fs/promises';
 import { createConnection, createServer, type Socket } from 'node:net';
 import {
   RouteError,
+  whenSocketReady,
   type DialTarget,
   type Liveness,
   type ProbeTarget,
@@ -62,7 +63,7 @@ export class UnixTransport implements Transport {
       throw new RouteError(`peer ${JSON.stringify(target.id)} has no socket path`);
     }
     const socket = createConnection({ path: target.path });
-    return { socket, ready: whenConnected(socket) };
+    return { socket, ready: whenSocketReady(socket) };
   }
 
   async probe(target: ProbeTarget): Promise<Liveness> {
@@ -71,7 +72,7 @@ export class UnixTransport implements Transport {
     if (target.kind !== 'socket') return 'live';
     const socket = createConnection({ path: target.path });
     try {
-      await whenConnected(socket);
+      await whenSocketReady(socket);
       return 'live';
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
@@ -81,19 +82,4 @@ export class UnixTransport implements Transport {
       socket.destroy();
     }
   }
-}
-
-function whenConnected(socket: Socket): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => {
-      socket.off('connect', onConnect);
-      reject(error);
-    };
-    const onConnect = (): void => {
-      socket.off('error', onError);
-      resolve();
-    };
-    socket.once('connect', onConnect);
-    socket.once('error', onError);
-  });
 }
