@@ -36,7 +36,7 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
     }
   }
   if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
-    throw new TypeError('tls must be an object of TLS options');
+    throw new TypeError(`tls must be an object of TLS options; received ${describe(options.tls)}`);
   }
   // Anyone who can reach a non-loopback port could talk to us: require
   // proof of who they are (R20).
@@ -44,6 +44,9 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
     throw new ConfigError(
       `listening on ${JSON.stringify(host)} would accept connections from other hosts; set a token or tls to do that`,
     );
+  }
+  if (options.peers !== undefined && (typeof options.peers !== 'object' || options.peers === null || Array.isArray(options.peers))) {
+    throw new TypeError(`peers must be an object mapping ids to "host:port"; received ${describe(options.peers)}`);
   }
   const peers = new Map<string, TcpAddress>();
   for (const [id, address] of Object.entries(options.peers ?? {})) {
@@ -87,8 +90,18 @@ function parseHostPort(id: string, text: unknown): TcpAddress {
 
 function integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}; received ${JSON.stringify(value)}`);
+  if (typeof value !== 'number') {
+    throw new TypeError(`${name} must be a number; received ${describe(value)}`);
+  }
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}; received ${describe(value)}`);
   }
   return value;
+}
+
+/** The value received, for an error message (never called on the token). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Object.prototype.toString.call(value);
 }

@@ -14,6 +14,7 @@ import {
   messageFrame,
   nextErrors,
   nextMessages,
+  recordErrors,
   writeRaw,
 } from '../../client-core/test/conformance/harness.js';
 import {
@@ -402,6 +403,7 @@ describe('tcp client', () => {
     test('a plain-TCP peer sending a valid hello and message to a TLS client is dropped and delivers nothing', async () => {
       const b = await s.tcp({ id: 'b', tls });
       const messages = delivered(b);
+      const errors = recordErrors(b); // the TLS layer drops it: the client never sees it
       const raw = await s.raw(portOf(b));
       await writeRaw(raw, Buffer.concat([helloFrame('plain'), messageFrame('plain', 'b', 'in clear text')]));
       await closedByPeer(raw);
@@ -410,13 +412,15 @@ describe('tcp client', () => {
       await a.send('b', 'over TLS');
       await next;
       expect(messages.map((message) => [message.from, message.content])).toEqual([['a', 'over TLS']]);
-      expect(b.stats()).toMatchObject({ read: { a: 1 }, accepts: 1 });
+      expect(b.stats()).toMatchObject({ read: { a: 1 }, accepts: 1, errors: 0 });
+      expect(errors).toEqual([]);
     });
 
     test('mutual TLS: a client whose certificate comes from another CA, or with no certificate, is refused and delivers nothing', async () => {
       const server = await s.tcp({ id: 'server', tls: { ...tls, requestCert: true } });
       const messages = delivered(server);
       const connected = announced(server);
+      const errors = recordErrors(server);
       const peers = { server: at(server) };
       const rogue = await s.tcp({ id: 'rogue', listen: false, peers, tls: { key: pki.rogueKey, cert: pki.rogueCert, ca: pki.ca } });
       const bare = await s.tcp({ id: 'bare', listen: false, peers, tls: { ca: pki.ca } });
@@ -431,7 +435,8 @@ describe('tcp client', () => {
       await next;
       expect(messages.map((message) => [message.from, message.content])).toEqual([['good', 'certified']]);
       expect(connected).toEqual(['good']);
-      expect(server.stats()).toMatchObject({ read: { good: 1 }, accepts: 1 });
+      expect(server.stats()).toMatchObject({ read: { good: 1 }, accepts: 1, errors: 0 });
+      expect(errors).toEqual([]);
     });
 
     test('a client refuses a peer whose certificate it cannot verify: ERR_IPCM_CONNECT, nothing sent', async () => {
