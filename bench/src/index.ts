@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { CONNCACHE_OPTIONS, formatConncache, runConncache } from './conncache.js';
 import { MESSAGING_OPTIONS, formatMessaging, runMessaging } from './messaging.js';
 import { TRANSPORTS } from './messaging-transports.js';
@@ -33,6 +33,22 @@ same run. Suites: ${SUITES.map((s) => s.name).join(', ')}.
   --verbose also print every round's result
 `;
 
+/**
+ * Other processes competing for the CPUs skew everything (the ratios less,
+ * since the implementations compared alternate); say so rather than print
+ * numbers that look clean.
+ */
+function warnIfBusy(when: string): void {
+  const [load1 = 0] = loadavg();
+  const cpus = availableParallelism();
+  process.stdout.write(`load average ${when} the run: ${load1.toFixed(2)} (${cpus} cpus)\n`);
+  // This run itself keeps up to two CPUs busy.
+  if (load1 > cpus + 0.5) {
+    process.stdout.write('WARNING: the machine is busy with other work; the numbers are unreliable, the ratios less so.\n');
+  }
+  process.stdout.write('\n');
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let mode: Mode = 'full';
   let verbose = false;
@@ -57,6 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(
     `@ipcm bench (${mode}) ${new Date().toISOString()}  node ${process.version}  ${availableParallelism()} cpus  ${process.platform}/${process.arch}\n\n`,
   );
+  warnIfBusy('before');
   const started = performance.now();
   for (const suite of suites) {
     const t0 = performance.now();
@@ -65,6 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`(${suite.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n\n`);
   }
   process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  warnIfBusy('during');
   return 0;
 }
 

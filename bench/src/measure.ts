@@ -96,6 +96,15 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
+/**
+ * The median of `a[i] / b[i]`: for samples taken in the same round, this
+ * cancels what the machine did during that round (another process, a
+ * frequency change) better than dividing the medians.
+ */
+export function medianOfRatios(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / (b[i] as number)));
+}
+
 /** The `p`-th percentile (0..100) by nearest rank, of already sorted values. */
 export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return NaN;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMessage, encodeValueFrame, removeRoute, spawnRoute } from '@ipcm/client-core';
-import { median, percentileSorted } from './measure.js';
+import { median, medianOfRatios, percentileSorted } from './measure.js';
 import {
   IPCM_SEND_BATCH,
   MESSAGING_IMPLS,
@@ -302,7 +302,7 @@ export function formatMessaging(result: MessagingResult, verbose = false): strin
   const med = (impl: MessagingImpl, field: 'throughput' | 'p50' | 'p99'): number => median(byImpl.get(impl)?.[field] ?? []);
   const out: string[] = [];
   out.push(
-    `messaging over ${result.transport}: two processes, frames of ~${result.frameBytes.ipcm} bytes (bare: ~${result.frameBytes.bare}); medians of ${rounds} alternating rounds`,
+    `messaging over ${result.transport}: two processes, frames of ~${result.frameBytes.ipcm} bytes (bare: ~${result.frameBytes.bare}); medians of ${rounds} alternating rounds, ratios: median of per-round ratios`,
   );
   out.push(
     `one-way: ${result.options.messages.toLocaleString('en-US')} messages per trial, msg/s on the receiver after the first ${result.options.warmupMessages.toLocaleString('en-US')}; @ipcm awaits its sends in batches of ${IPCM_SEND_BATCH}`,
@@ -325,12 +325,15 @@ export function formatMessaging(result: MessagingResult, verbose = false): strin
       out.push(`  ${r.impl} p50/p99 us per round: ${r.p50.map((p, i) => `${p.toFixed(1)}/${(r.p99[i] as number).toFixed(1)}`).join(' ')}`);
     }
   }
-  const throughputRatio = med('@ipcm', 'throughput') / med('bare', 'throughput');
-  const rttRatio = med('@ipcm', 'p50') / med('bare', 'p50');
+  // Ratios per round (the trials compared ran back to back), then their median.
+  const ratio = (a: MessagingImpl, b: MessagingImpl, field: 'throughput' | 'p50' | 'p99'): number =>
+    medianOfRatios(byImpl.get(a)?.[field] ?? [], byImpl.get(b)?.[field] ?? []);
+  const throughputRatio = ratio('@ipcm', 'bare', 'throughput');
+  const rttRatio = ratio('@ipcm', 'bare', 'p50');
   out.push(`RATIO @ipcm / bare throughput: ${formatRatio(throughputRatio)}  target >= ${THROUGHPUT_TARGET}  ${verdict(throughputRatio >= THROUGHPUT_TARGET)}`);
   out.push(`RATIO @ipcm / bare p50 RTT:    ${formatRatio(rttRatio)}  target <= ${RTT_TARGET}  ${verdict(rttRatio <= RTT_TARGET)}`);
   out.push(
-    `info: @ipcm / bare+cork: throughput ${formatRatio(med('@ipcm', 'throughput') / med('bare+cork', 'throughput'))}, p50 RTT ${formatRatio(med('@ipcm', 'p50') / med('bare+cork', 'p50'))}; @ipcm p99 / bare p99 ${formatRatio(med('@ipcm', 'p99') / med('bare', 'p99'))}`,
+    `info: @ipcm / bare+cork: throughput ${formatRatio(ratio('@ipcm', 'bare+cork', 'throughput'))}, p50 RTT ${formatRatio(ratio('@ipcm', 'bare+cork', 'p50'))}; @ipcm / bare p99 RTT ${formatRatio(ratio('@ipcm', 'bare', 'p99'))}`,
   );
   const ipcm = byImpl.get('@ipcm');
   if (ipcm?.connects !== undefined) {

@@ -40,8 +40,9 @@ export class PeerProcess {
     });
     this.#child.on('message', (report: PeerReport) => this.#receive(report));
     this.#child.on('error', (error) => this.#fail(`${settings.id}: ${error.message}`));
+    // 'close', not 'exit': it comes after the channel's last report has been read.
     this.#exited = new Promise((resolve) => {
-      this.#child.once('exit', (code, signal) => {
+      this.#child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
         this.#fail(`${settings.id} exited (${signal ?? `code ${code}`})`);
         resolve(code);
       });

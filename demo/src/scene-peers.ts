@@ -7,12 +7,12 @@ export async function meetThePeers(stage: Stage): Promise<void> {
   await stage.startPeers();
   for (const peer of stage.peers.values()) {
     const { id, transport, listen } = peer.settings;
-    stage.say(`${id.padEnd(15)} ${`pid ${peer.pid}`.padEnd(10)} ${transport.padEnd(4)}  ${listen ? 'listens' : 'does not listen'}`);
+    stage.say(`${id.padEnd(16)} ${`pid ${peer.pid}`.padEnd(10)} ${transport.padEnd(4)}  ${listen ? 'listens' : 'does not listen'}`);
   }
   for (const { id, transport, listen, client } of Object.values(stage.conductors)) {
     const limit = client.maxConnections();
     stage.say(
-      `${id.padEnd(15)} ${'this one'.padEnd(10)} ${transport.padEnd(4)}  ${listen ? 'listens' : 'does not listen'}` +
+      `${id.padEnd(16)} ${'this one'.padEnd(10)} ${transport.padEnd(4)}  ${listen ? 'listens' : 'does not listen'}` +
         `, maxConnections ${limit}${id === 'conductor-unix' ? ', injected clock' : ''}`,
     );
   }

@@ -29,7 +29,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 import { MessageQueue } from './message-queue.js';
 import { createMessage, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction } from './peer-connection.js';
-import { RouteDirectory, type RouteAddress, type RouteClaim } from './route-directory.js';
+import { RouteDirectory, type PeerEntry, type RouteAddress, type RouteClaim } from './route-directory.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
 import type { ClientOptions, Clock } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
@@ -304,9 +304,6 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
         );
       }
     }
-    this.#sent.set(peerId, (this.#sent.get(peerId) ?? 0) + 1);
-    this.#framesOut++;
-    this.#bytesOut += frame.length;
     this.#touch(conn);
     return new Promise<void>((resolve, reject) => conn.write(frame, resolve, reject));
   }
@@ -326,6 +323,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    */
   #dial(peerId: string): PeerConnection {
     const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#clock.now());
+    conn.written = this.#counter(peerId);
     this.#dialing.set(peerId, conn);
     const dial = this.#connect(conn, peerId);
     this.#dials.add(dial);
@@ -384,7 +382,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
         `peer ${JSON.stringify(peerId)} does not listen; it can be reached only over a connection it opened`,
       );
     }
-    if (entry.kind !== this.#transport.entryKind) {
+    if (!this.#reachable(entry)) {
       throw new WrongTransportError(
         `peer ${JSON.stringify(peerId)} listens on another transport (${entry.kind === 'socket' ? 'a Unix socket' : 'an address'}), not ${this.#transport.name}`,
       );
@@ -392,6 +390,14 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     return entry.kind === 'address'
       ? { id: peerId, path: entry.path, address: entry.address }
       : { id: peerId, path: entry.path };
+  }
+
+  /** A listening entry this client's transport can dial: same kind and, for addresses, same transport. */
+  #reachable(entry: PeerEntry): boolean {
+    return (
+      entry.kind === this.#transport.entryKind &&
+      (entry.kind !== 'address' || entry.address.transport === this.#transport.name)
+    );
   }
 
   // ---- receiving ----------------------------------------------------------
@@ -491,7 +497,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     conn.clearHelloTimer();
     this.#handshakes.delete(conn);
     conn.peerId = peerId;
-    conn.socket?.setTimeout(0);
+    conn.written = this.#counter(peerId);
     // A peer connecting again replaces its old connection; whatever the old
     // one still delivers is read before it closes (R13).
     const old = this.#cache.find('inbound', peerId);
@@ -562,6 +568,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   // ---- connection lifecycle -----------------------------------------------
 
+  /** Counts what reaches the kernel: refused or failed sends are not "sent". */
+  #counter(peerId: string): (bytes: number) => void {
+    return (bytes) => {
+      this.#sent.set(peerId, (this.#sent.get(peerId) ?? 0) + 1);
+      this.#framesOut++;
+      this.#bytesOut += bytes;
+    };
+  }
+
   #touch(conn: PeerConnection): void {
     conn.lastActive = this.#clock.now();
     if (conn.record !== undefined) this.#cache.touch(conn.record);
@@ -628,11 +643,12 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /**
    * Closes every connection idle for longer than `maxIdleMs` and returns how
    * many. No timer runs: call it when it suits you. Costs O(number closed).
+   * `now` (epoch ms) defaults to the client's clock.
    */
-  closeIdleConnections(maxIdleMs: number): number {
+  closeIdleConnections(maxIdleMs: number, now?: number): number {
     this.#roleReason = 'idle';
     try {
-      return closeIdleConnections(this.#roleHost, maxIdleMs);
+      return closeIdleConnections(this.#roleHost, maxIdleMs, now);
     } finally {
       this.#roleReason = 'disconnect';
     }
@@ -671,7 +687,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   async listeningPeers(): Promise<string[]> {
     const ids = new Set<string>(this.#transport.staticPeers?.() ?? []);
     for (const entry of (await this.#routeDir?.list()) ?? []) {
-      if (entry.kind === this.#transport.entryKind) ids.add(entry.id);
+      if (this.#reachable(entry)) ids.add(entry.id);
     }
     ids.delete(this.id);
     return [...ids].sort();

@@ -37,6 +37,8 @@ export class PeerConnection {
   error: IpcmError | undefined;
   /** Frames handed to `socket.write` whose callback has not run yet. */
   inFlight = 0;
+  /** Called with the size of each frame once it has been handed to the kernel. */
+  written: ((bytes: number) => void) | undefined;
   /** Frames queued before the connection was ready, and their byte count. */
   #queue: QueuedWrite[] = [];
   #queuedBytes = 0;
@@ -135,8 +137,12 @@ export class PeerConnection {
     this.inFlight++;
     (this.socket as Socket).write(frame, (error) => {
       this.inFlight--;
-      if (error) reject(this.#closedError(error));
-      else resolve();
+      if (error) {
+        reject(this.#closedError(error));
+      } else {
+        this.written?.(frame.length);
+        resolve();
+      }
     });
   }
 

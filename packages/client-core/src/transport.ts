@@ -34,7 +34,11 @@ export interface TransportListener {
  * by implementing this interface alone.
  */
 export interface Transport {
-  /** A short name used in errors and stats, e.g. `'unix'` or `'tcp'`. */
+  /**
+   * A short name used in errors and stats, e.g. `'unix'` or `'tcp'`. An
+   * address transport's published addresses carry it as their `transport`
+   * field, so transports sharing a route directory tell their peers apart.
+   */
   readonly name: string;
   /** How this transport's listening entries look in the route directory. */
   readonly entryKind: ListeningEntryKind;
