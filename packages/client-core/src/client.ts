@@ -25,7 +25,7 @@ import {
   UnknownPeerError,
   WrongTransportError,
 } from './errors.js';
-import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
+import { FRAME_HEADER_BYTES } from './frame-encoder.js';
 import { MessageQueue } from './message-queue.js';
 import { createMessage, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction } from './peer-connection.js';
@@ -275,22 +275,22 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   #sendMessage(peerId: string, content: unknown, broadcast: boolean): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(this.#closedError());
+    let conn = this.#connectionTo(peerId);
     let frame: Buffer;
     try {
-      validatePeerId(peerId);
+      if (conn === undefined) validatePeerId(peerId); // ids with a connection were checked when it was made
       const message = broadcast
         ? createMessage({ from: this.id, broadcast: true, content })
         : createMessage({ from: this.id, to: peerId, content });
       frame = encodeValueFrame(message, this.#serializer);
-      if (frame.length - 4 > this.#options.maxFrameBytes) {
+      if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
         throw new FrameTooLargeError(
-          `message to ${peerId} is ${frame.length - 4} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
+          `message to ${peerId} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
         );
       }
     } catch (error) {
       return Promise.reject(error);
     }
-    let conn = this.#connectionTo(peerId);
     if (conn === undefined) {
       conn = this.#dial(peerId);
     } else {
@@ -305,7 +305,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       }
     }
     this.#touch(conn);
-    return new Promise<void>((resolve, reject) => conn.write(frame, resolve, reject));
+    const target = conn;
+    return new Promise<void>((resolve, reject) => target.write(frame, resolve, reject));
   }
 
   /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
