@@ -1,7 +1,9 @@
+import { fork } from 'node:child_process';
 import { ConnCache } from '@ipcm/conncache';
+import { compiledEntry } from './child-entry.js';
 import { LwpConnCache } from './lwp-conn-cache.js';
 import { MapBaseline } from './map-baseline.js';
-import { measureAlternating, medianOfRatios, type CaseResult, type MeasureOptions, type TimedCase } from './measure.js';
+import { median, measureAlternating, medianOfRatios, percentileSorted, type CaseResult, type MeasureOptions, type TimedCase } from './measure.js';
 import { formatOps, formatRatio, table, verdict } from './report.js';
 import type { Mode } from './mode.js';
 
@@ -25,12 +27,20 @@ export const SLOWDOWN_TARGET = 1.5;
 export interface ConncacheOptions extends MeasureOptions {
   /** Cache sizes (entries); the first and last give the slowdown. */
   readonly sizes: readonly number[];
+  /**
+   * Fresh processes to repeat the whole measurement in, one after another;
+   * their rounds are pooled. Within one process the alternating rounds agree
+   * well, but from one process to the next the same loop can run 1.5x
+   * faster or slower (heap layout, when the JIT tiers up, GC sizing), which
+   * only more processes average out.
+   */
+  readonly processes: number;
 }
 
 export const CONNCACHE_OPTIONS: Readonly<Record<Mode, ConncacheOptions>> = {
-  full: { sizes: [10, 1_000, 100_000], warmupMs: 150, sampleMs: 60, rounds: 9 },
-  quick: { sizes: [10, 1_000, 100_000], warmupMs: 60, sampleMs: 25, rounds: 5 },
-  tiny: { sizes: [10, 100], warmupMs: 2, sampleMs: 1, rounds: 1 },
+  full: { sizes: [10, 1_000, 100_000], warmupMs: 100, sampleMs: 20, rounds: 15, processes: 5 },
+  quick: { sizes: [10, 1_000, 100_000], warmupMs: 40, sampleMs: 10, rounds: 9, processes: 3 },
+  tiny: { sizes: [10, 100], warmupMs: 2, sampleMs: 1, rounds: 1, processes: 1 },
 };
 
 export interface WorkloadResult {
@@ -49,6 +59,13 @@ export interface WorkloadResult {
 export interface ConncacheResult {
   readonly options: ConncacheOptions;
   readonly workloads: readonly WorkloadResult[];
+  /**
+   * Heap bytes per cached connection at the largest size, per
+   * implementation (what a cache that outgrows the CPU caches pays for);
+   * `undefined` when the process has no `gc()` to measure it cleanly or the
+   * largest size is too small to measure.
+   */
+  readonly heapPerEntry: Readonly<Record<Impl, number>> | undefined;
 }
 
 /** A deterministic PRNG (mulberry32), so every run walks the same keys. */
@@ -234,12 +251,88 @@ function subjects(workload: Workload, size: number): Subject[] {
 }
 
 /**
- * Runs both workloads. Within a workload every round runs all sizes and all
+ * Runs the suite: `options.processes` times {@link runConncache} in a forked
+ * process, one after another, with the rounds of all of them pooled.
+ */
+export async function runConncacheSuite(options: ConncacheOptions): Promise<ConncacheResult> {
+  const runs: ConncacheResult[] = [];
+  for (let p = 0; p < options.processes; p++) {
+    const child = fork(compiledEntry('conncache-child'), [JSON.stringify(options)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [...process.execArgv, '--expose-gc'],
+    });
+    const result = new Promise<ConncacheResult>((resolve, reject) => {
+      child.once('message', (message: ConncacheResult) => resolve(message));
+      child.once('exit', (code, signal) => reject(new Error(`conncache child exited (${signal ?? code}) without a result`)));
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    runs.push(await result);
+    await exited;
+  }
+  return pool(options, runs);
+}
+
+/** Concatenates the rounds of several runs (each run's rounds stay in order, so per-round ratios still pair up). */
+function pool(options: ConncacheOptions, runs: readonly ConncacheResult[]): ConncacheResult {
+  const workloads = (runs[0]?.workloads ?? []).map((first, w): WorkloadResult => {
+    const all = runs.map((run) => run.workloads[w] as WorkloadResult);
+    const per = <T>(f: (r: WorkloadResult, impl: Impl, size: number) => T): Record<Impl, T[]> => {
+      const out: Record<Impl, T[]> = { ConnCache: [], 'LWP port': [], Map: [] };
+      for (const impl of IMPLS) out[impl] = first.sizes.map((_, i) => f(first, impl, i));
+      return out;
+    };
+    const samples = per((_, impl, i) => all.flatMap((r) => r.samples[impl][i] ?? []));
+    return {
+      workload: first.workload,
+      sizes: first.sizes,
+      samples,
+      opsPerSec: per((_, impl, i) => median(samples[impl][i] ?? [])),
+      // The smallest count any run ended with: a shortfall in one run shows.
+      finalSizes: per((_, impl, i) => Math.min(...all.map((r) => r.finalSizes[impl][i] as number))),
+      disposed: per((_, impl, i) => all.reduce((sum, r) => sum + (r.disposed[impl][i] as number), 0)),
+    };
+  });
+  const measured = runs.flatMap((run) => (run.heapPerEntry === undefined ? [] : [run.heapPerEntry]));
+  const heapPerEntry =
+    measured.length === 0
+      ? undefined
+      : { ConnCache: median(measured.map((m) => m.ConnCache)), 'LWP port': median(measured.map((m) => m['LWP port'])), Map: median(measured.map((m) => m.Map)) };
+  return { options, workloads, heapPerEntry };
+}
+
+/**
+ * Heap bytes per entry of a cache of `size` connections, for each
+ * implementation: the heap grown by prefilling one, between two full GCs.
+ * The keys and connections are made beforehand and not counted.
+ */
+function heapPerEntry(size: number): Record<Impl, number> | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // Below some thousands of entries, the heap's own noise drowns the cache.
+  if (gc === undefined || size < 10_000) return undefined;
+  const f = fixture(size, size);
+  const out: Record<Impl, number> = { ConnCache: 0, 'LWP port': 0, Map: 0 };
+  let subject: Subject | undefined;
+  for (const impl of IMPLS) {
+    subject = undefined;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    subject = SUBJECTS[impl](f, size, null);
+    gc();
+    out[impl] = (process.memoryUsage().heapUsed - before) / size;
+    if (subject.size() !== size) throw new Error(`${impl}: prefill kept ${subject.size()} of ${size}`);
+  }
+  return out;
+}
+
+/**
+ * Runs both workloads in this process. Within a workload every round runs all sizes and all
  * implementations in turn (10: ConnCache, LWP port, Map; 1,000: ...), so the
  * numbers a ratio compares were measured within a fraction of a second of
  * each other; ratios are computed per round, then their median is taken.
  */
 export function runConncache(options: ConncacheOptions): ConncacheResult {
+  // Measured first, on a heap holding nothing else of ours.
+  const heap = heapPerEntry(options.sizes[options.sizes.length - 1] as number);
   const workloads = (['cycle', 'evict'] as const).map((workload): WorkloadResult => {
     const bySize = options.sizes.map((size) => subjects(workload, size));
     const timed = bySize.flatMap((group, s) =>
@@ -264,7 +357,7 @@ export function runConncache(options: ConncacheOptions): ConncacheResult {
       disposed: pick((_, subject) => subject.disposed()),
     };
   });
-  return { options, workloads };
+  return { options, workloads, heapPerEntry: heap };
 }
 
 /** Per round, ops/s at the first size divided by ops/s at the last; the median over rounds. */
@@ -289,15 +382,28 @@ function versus(w: WorkloadResult, other: Impl, i: number): number {
   return medianOfRatios(w.samples.ConnCache[i] ?? [], w.samples[other][i] ?? []);
 }
 
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** min / quartiles / max of a case's rounds, for --verbose. */
+function spread(samples: readonly number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const q = (p: number): string => formatOps(percentileSorted(sorted, p));
+  return `${sorted.length} rounds, min ${q(0)}  q1 ${q(25)}  median ${q(50)}  q3 ${q(75)}  max ${q(100)}`;
+}
+
 export function formatConncache(result: ConncacheResult, verbose = false): string {
   const out: string[] = [];
-  const { rounds } = result.options;
+  const { rounds, processes } = result.options;
   for (const w of result.workloads) {
     const first = w.sizes[0] as number;
     const last = w.sizes[w.sizes.length - 1] as number;
     const span = `${first.toLocaleString('en-US')}->${last.toLocaleString('en-US')}`;
     out.push(`conncache / ${WORKLOAD_TITLES[w.workload]}`);
-    out.push(`ops/s: median of ${rounds} rounds, every size and implementation alternating; ratios: median of per-round ratios`);
+    out.push(
+      `ops/s: median of ${plural(processes, 'process', 'processes')} x ${plural(rounds, 'round', 'rounds')}, every size and implementation alternating in a round; ratios: median of per-round ratios`,
+    );
     const header = ['impl', ...w.sizes.map((s) => s.toLocaleString('en-US')), `slowdown ${span}`];
     const rows = IMPLS.map((impl) => [impl, ...w.opsPerSec[impl].map(formatOps), `${formatRatio(slowdown(w, impl))}x`]);
     for (const other of ['LWP port', 'Map'] as const) {
@@ -307,14 +413,21 @@ export function formatConncache(result: ConncacheResult, verbose = false): strin
     if (verbose) {
       for (const impl of IMPLS) {
         w.sizes.forEach((size, i) => {
-          out.push(`  ${impl} @ ${size.toLocaleString('en-US')} per round: ${(w.samples[impl][i] ?? []).map(formatOps).join(' ')}`);
+          out.push(`  ${impl} @ ${size.toLocaleString('en-US')}: ${spread(w.samples[impl][i] ?? [])}`);
         });
       }
     }
     const ratio = slowdownRatio(w);
+    const ofMedians = (impl: Impl): number => (w.opsPerSec[impl][0] as number) / (w.opsPerSec[impl][w.sizes.length - 1] as number);
     out.push(
-      `RATIO ConnCache slowdown / Map slowdown (${span}): ${formatRatio(ratio)}  target <= ${SLOWDOWN_TARGET}  ${verdict(ratio <= SLOWDOWN_TARGET)}`,
+      `RATIO ConnCache slowdown / Map slowdown (${span}): ${formatRatio(ratio)}  target <= ${SLOWDOWN_TARGET}  ${verdict(ratio <= SLOWDOWN_TARGET)}  (ratio of the medians: ${formatRatio(ofMedians('ConnCache') / ofMedians('Map'))})`,
     );
+    out.push('');
+  }
+  const heap = result.heapPerEntry;
+  if (heap !== undefined) {
+    const size = (result.options.sizes[result.options.sizes.length - 1] as number).toLocaleString('en-US');
+    out.push(`info: heap bytes per cached connection at ${size}: ${IMPLS.map((impl) => `${impl} ${heap[impl].toFixed(0)}`).join(', ')}`);
     out.push('');
   }
   return out.join('\n');

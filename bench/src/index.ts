@@ -1,5 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { CONNCACHE_OPTIONS, formatConncache, runConncache } from './conncache.js';
+import { CONNCACHE_OPTIONS, formatConncache, runConncacheSuite } from './conncache.js';
 import { MESSAGING_OPTIONS, formatMessaging, runMessaging } from './messaging.js';
 import { TRANSPORTS } from './messaging-transports.js';
 import type { Mode } from './mode.js';
@@ -12,7 +12,7 @@ interface Suite {
 const SUITES: readonly Suite[] = [
   {
     name: 'conncache',
-    run: async (mode, verbose) => formatConncache(runConncache(CONNCACHE_OPTIONS[mode]), verbose),
+    run: async (mode, verbose) => formatConncache(await runConncacheSuite(CONNCACHE_OPTIONS[mode]), verbose),
   },
   ...Object.keys(TRANSPORTS).map(
     (transport): Suite => ({
@@ -36,14 +36,14 @@ same run. Suites: ${SUITES.map((s) => s.name).join(', ')}.
 /**
  * Other processes competing for the CPUs skew everything (the ratios less,
  * since the implementations compared alternate); say so rather than print
- * numbers that look clean.
+ * numbers that look clean. Before the run the load is all someone else's;
+ * after it, up to 2 of it is the run's own two busy processes.
  */
-function warnIfBusy(when: string): void {
+function warnIfBusy(when: 'before' | 'after'): void {
   const [load1 = 0] = loadavg();
   const cpus = availableParallelism();
-  process.stdout.write(`load average ${when} the run: ${load1.toFixed(2)} (${cpus} cpus)\n`);
-  // This run itself keeps up to two CPUs busy.
-  if (load1 > cpus + 0.5) {
+  process.stdout.write(`load average (1 min) ${when} the run: ${load1.toFixed(2)} (${cpus} cpus)\n`);
+  if (load1 > (when === 'before' ? 0 : 2) + cpus / 2) {
     process.stdout.write('WARNING: the machine is busy with other work; the numbers are unreliable, the ratios less so.\n');
   }
   process.stdout.write('\n');
@@ -82,9 +82,15 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`(${suite.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n\n`);
   }
   process.stdout.write(`total ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
-  warnIfBusy('during');
+  warnIfBusy('after');
   return 0;
 }
+
+// `... | head` closes our stdout early: stop quietly rather than crash on EPIPE.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -2,7 +2,7 @@
 // its tiny mode and checks that it did the work it claims to time. No timing
 // is asserted; the numbers of a tiny run mean nothing.
 import { ConnCache } from '@ipcm/conncache';
-import { CONNCACHE_OPTIONS, IMPLS, formatConncache, runConncache } from '../src/conncache.js';
+import { CONNCACHE_OPTIONS, IMPLS, formatConncache, runConncacheSuite } from '../src/conncache.js';
 import { LwpConnCache } from '../src/lwp-conn-cache.js';
 import { MapBaseline } from '../src/map-baseline.js';
 import { MESSAGING_IMPLS } from '../src/messaging-endpoints.js';
@@ -29,8 +29,8 @@ test('the baselines evict the oldest entry and withdraw what was deposited, like
   expect(unbounded.withdraw('a')).toBeUndefined();
 });
 
-test('conncache suite: every implementation runs both workloads and keeps its cache full', () => {
-  const result = runConncache(CONNCACHE_OPTIONS.tiny);
+test('conncache suite: every implementation runs both workloads and keeps its cache full', async () => {
+  const result = await runConncacheSuite(CONNCACHE_OPTIONS.tiny);
   const { sizes } = result.options;
   expect(result.workloads.map((w) => w.workload)).toEqual(['cycle', 'evict']);
   for (const w of result.workloads) {
