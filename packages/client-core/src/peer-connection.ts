@@ -6,6 +6,9 @@ import { ConnectionClosedError, type IpcmError } from './errors.js';
 /** Who opened a connection: we dialled it (`'outbound'`) or accepted it (`'inbound'`). */
 export type Direction = 'outbound' | 'inbound';
 
+/** Bytes a burst may queue in one corked batch before it is let out. */
+const UNCORK_BYTES = 64 * 1024;
+
 /** A frame waiting for its connection to become ready. */
 interface QueuedWrite {
   readonly frame: Buffer;
@@ -43,6 +46,8 @@ export class PeerConnection {
   #queue: QueuedWrite[] = [];
   #queuedBytes = 0;
   #corked = false;
+  /** Bytes written since the socket was corked. */
+  #corkedBytes = 0;
   #helloTimer: NodeJS.Timeout | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
 
@@ -135,7 +140,8 @@ export class PeerConnection {
   #writeNow(frame: Buffer, resolve: () => void, reject: (error: Error) => void): void {
     this.#cork();
     this.inFlight++;
-    (this.socket as Socket).write(frame, (error) => {
+    const socket = this.socket as Socket;
+    socket.write(frame, (error) => {
       this.inFlight--;
       if (error) {
         reject(this.#closedError(error));
@@ -144,6 +150,14 @@ export class PeerConnection {
         resolve();
       }
     });
+    // A huge burst in one turn would otherwise become one giant writev and
+    // hold every frame until all of them are copied: let it out in batches.
+    this.#corkedBytes += frame.length;
+    if (this.#corkedBytes >= UNCORK_BYTES) {
+      this.#corkedBytes = 0;
+      socket.uncork();
+      socket.cork();
+    }
   }
 
   #closedError(cause: Error): ConnectionClosedError {
@@ -156,6 +170,7 @@ export class PeerConnection {
   #cork(): void {
     if (this.#corked) return;
     this.#corked = true;
+    this.#corkedBytes = 0;
     (this.socket as Socket).cork();
     process.nextTick(uncork, this);
   }
