@@ -3,11 +3,10 @@
 // does), installed from its tarball into a fresh project outside the
 // workspace, and used from ESM (`import`), from CommonJS (`require`), and
 // from TypeScript (nodenext, strict) in both module kinds.
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import { gunzipSync } from 'node:zlib';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { freshNpmEnv, pnpmCommand, run, tarEntries } from './support.js';
 
 interface PackageUnderTest {
   /** Runtime exports that `import { … }` and `require()` must both find, with types. */
@@ -207,29 +206,6 @@ function tarball(name: string): string {
   return file;
 }
 
-/** The pnpm running this test (`pnpm test`), else pnpm 10 through npx. */
-function pnpmCommand(): [string, string[]] {
-  const execPath = process.env['npm_execpath'];
-  if (execPath !== undefined && /pnpm/i.test(basename(execPath))) {
-    return /\.[cm]?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []];
-  }
-  return ['npx', ['--yes', 'pnpm@10']];
-}
-
-/**
- * The environment of a user's shell: without the npm_* variables the
- * workspace's package manager sets for its scripts (package name, local
- * prefix, lifecycle), which would make npm act on the workspace.
- */
-function freshNpmEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key)) env[key] = value;
-  }
-  env['npm_config_update_notifier'] = 'false';
-  return env;
-}
-
 function writeConsumers(project: string): void {
   const imports = names.map((name) => `import { ${PACKAGES[name]?.exports.join(', ')} } from '${name}';`);
   const requires = names.map((name) => `const { ${PACKAGES[name]?.exports.join(', ')} } = require('${name}');`);
@@ -250,49 +226,4 @@ function writeConsumers(project: string): void {
   const ts = [...imports, defined, ...exercises, ...typed, "console.log('OK');", ''].join('\n');
   writeFileSync(join(project, 'consumer-esm.mts'), ts);
   writeFileSync(join(project, 'consumer-cjs.cts'), ts);
-}
-
-/** The files of an npm tarball (gzipped ustar, entries under `package/`). */
-function tarEntries(file: string): Map<string, Buffer> {
-  const tar = gunzipSync(readFileSync(file));
-  const entries = new Map<string, Buffer>();
-  const text = (block: Buffer, start: number, length: number): string =>
-    block.toString('utf8', start, start + length).replace(/\0[\s\S]*$/, '');
-  let paxPath: string | undefined;
-  for (let offset = 0; offset + 512 <= tar.length; ) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((byte) => byte === 0)) break;
-    const size = parseInt(text(header, 124, 12).trim() || '0', 8);
-    const type = text(header, 156, 1) || '0';
-    const prefix = text(header, 345, 155);
-    const body = tar.subarray(offset + 512, offset + 512 + size);
-    offset += 512 + Math.ceil(size / 512) * 512;
-    if (type === 'x') {
-      paxPath = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
-      continue;
-    }
-    const path = paxPath ?? (prefix === '' ? text(header, 0, 100) : `${prefix}/${text(header, 0, 100)}`);
-    paxPath = undefined;
-    if (type === '0') entries.set(path.replace(/^package\//, ''), body);
-  }
-  return entries;
-}
-
-function run(
-  command: string,
-  args: readonly string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    execFile(
-      command,
-      args,
-      { cwd, env, maxBuffer: 16 * 1024 * 1024, shell: process.platform === 'win32', timeout: timeoutMs },
-      (error, stdout, stderr) => {
-        if (error === null) resolvePromise({ stdout, stderr });
-        else reject(new Error(`${command} ${args.join(' ')} (in ${cwd}) failed: ${error.message}\n${stdout}\n${stderr}`));
-      },
-    );
-  });
 }
