@@ -1,6 +1,9 @@
 import { FrameTooLargeError, TruncatedFrameError } from './errors.js';
 import { FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
 
+/** A frame spanning chunks starts with a buffer this large (or its length, if smaller). */
+const INITIAL_FRAME_BYTES = 64 * 1024;
+
 /** Default {@link FrameDecoderOptions.maxFrameBytes}: 64 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
@@ -45,8 +48,9 @@ function checkMaxFrameBytes(value: unknown): number {
  * - Frames lying wholly inside one chunk are delivered as `subarray` views of
  *   that chunk (no copy), so a payload keeps its chunk alive while it is
  *   referenced, and the chunk must not be modified after it is fed in. A frame
- *   that spans chunks is copied into one buffer allocated once, from its
- *   header's length.
+ *   that spans chunks is copied into one buffer that grows (doubling) with
+ *   the bytes that arrive, never past the header's length: what a peer
+ *   announces costs nothing until it is sent.
  * - A zero-length frame yields an empty payload (the message layer then
  *   reports it as bad JSON).
  * - Too large is decided from the header alone; at most
@@ -73,9 +77,14 @@ export class FrameDecoder {
   /** Header bytes of the next frame when a chunk ended inside them. */
   readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
   #headerFill = 0;
-  /** The frame being assembled across chunks, allocated at its full length. */
+  /**
+   * The frame being assembled across chunks, and its announced length. The
+   * buffer grows (doubling) with what actually arrives, up to that length:
+   * a peer that announces a large frame and sends little of it holds little.
+   */
   #frame: Buffer | null = null;
   #frameFill = 0;
+  #frameSize = 0;
   #state: State = OPEN;
   #error: unknown = undefined;
 
@@ -169,12 +178,13 @@ export class FrameDecoder {
     if (this.#state !== OPEN) return;
     const frame = this.#frame;
     const frameFill = this.#frameFill;
+    const frameSize = this.#frameSize;
     const headerFill = this.#headerFill;
     this.#release();
     this.#state = CLOSED;
     if (frame !== null) {
       throw new TruncatedFrameError(
-        `stream ended inside a frame: ${frameFill} of ${frame.length} payload bytes received`,
+        `stream ended inside a frame: ${frameFill} of ${frameSize} payload bytes received`,
       );
     }
     if (headerFill !== 0) {
@@ -199,11 +209,12 @@ export class FrameDecoder {
     let pos = 0;
 
     if (this.#frame !== null) {
-      const frame = this.#frame;
       const fill = this.#frameFill;
-      const n = Math.min(frame.length - fill, length);
+      const size = this.#frameSize;
+      const n = Math.min(size - fill, length);
+      const frame = this.#reserve(fill + n);
       chunk.copy(frame, fill, 0, n);
-      if (fill + n < frame.length) {
+      if (fill + n < size) {
         this.#frameFill = fill + n;
         return;
       }
@@ -254,10 +265,22 @@ export class FrameDecoder {
   }
 
   #startFrame(chunk: Buffer, start: number, size: number): void {
+    const received = chunk.length - start;
     // Unsafe is fine: every byte is overwritten before the frame is delivered.
-    const frame = Buffer.allocUnsafe(size);
+    const frame = Buffer.allocUnsafe(Math.min(size, Math.max(INITIAL_FRAME_BYTES, 2 * received)));
     this.#frameFill = chunk.copy(frame, 0, start, chunk.length);
+    this.#frameSize = size;
     this.#frame = frame;
+  }
+
+  /** The frame buffer, grown if needed to hold `needed` bytes (at most the frame's length). */
+  #reserve(needed: number): Buffer {
+    const frame = this.#frame as Buffer;
+    if (needed <= frame.length) return frame;
+    const grown = Buffer.allocUnsafe(Math.min(this.#frameSize, Math.max(needed, 2 * frame.length)));
+    frame.copy(grown, 0, 0, this.#frameFill);
+    this.#frame = grown;
+    return grown;
   }
 
   #tooLarge(size: number): never {
@@ -277,6 +300,7 @@ export class FrameDecoder {
   #release(): void {
     this.#frame = null;
     this.#frameFill = 0;
+    this.#frameSize = 0;
     this.#headerFill = 0;
   }
 

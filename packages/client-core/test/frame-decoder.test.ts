@@ -267,6 +267,16 @@ describe('FrameDecoder', () => {
     expect(frame.buffer.byteLength).toBe(size);
   });
 
+  test('memory follows the bytes received, not the length a peer announces', () => {
+    const announced = 1024 * 1024 * 1024; // 1 GiB announced, 10 bytes sent
+    const decoder = new FrameDecoder({ maxFrameBytes: announced });
+    const before = process.memoryUsage().arrayBuffers;
+    decoder.push(Buffer.concat([header(announced), Buffer.alloc(10)]));
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * 1024 * 1024);
+    expect(decoder.bufferedBytes).toBe(4 + 10);
+    decoder.destroy();
+  });
+
   test('after an error the decoder is dead and rethrows the same error', () => {
     const decoder = new FrameDecoder({ maxFrameBytes: MAX });
     const err = caught(() => decoder.push(header(MAX + 1)));
