@@ -15,6 +15,7 @@ export interface ResolvedOptions {
   readonly maxFrameBytes: number;
   readonly maxPendingBytes: number;
   readonly helloTimeoutMs: number;
+  readonly frameTimeoutMs: number;
   readonly maxHandshakes: number;
   readonly lingerMs: number;
   readonly maxQueuedMessages: number;
@@ -35,10 +36,10 @@ export function checkOptions(options: ClientOptions): ResolvedOptions {
     throw new TypeError(`listen must be a boolean; received ${describe(options.listen)}`);
   }
   if (options.serializer !== undefined && (typeof options.serializer?.encode !== 'function' || typeof options.serializer?.decode !== 'function')) {
-    throw new TypeError('serializer must have encode() and decode() methods');
+    throw new TypeError(`serializer must have encode() and decode() methods; received ${describe(options.serializer)}`);
   }
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
-    throw new TypeError('clock must have a now() method');
+    throw new TypeError(`clock must have a now() method; received ${describe(options.clock)}`);
   }
   return {
     id: options.id,
@@ -50,6 +51,7 @@ export function checkOptions(options: ClientOptions): ResolvedOptions {
     maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, MAX_FRAME_PAYLOAD_BYTES),
     maxPendingBytes: integer('maxPendingBytes', options.maxPendingBytes, 16 * 1024 * 1024, 1),
     helloTimeoutMs: integer('helloTimeoutMs', options.helloTimeoutMs, 5000, 1),
+    frameTimeoutMs: integer('frameTimeoutMs', options.frameTimeoutMs, 30_000, 1),
     maxHandshakes: integer('maxHandshakes', options.maxHandshakes, 128, 1),
     lingerMs: integer('lingerMs', options.lingerMs, 2000, 0),
     maxQueuedMessages: integer('maxQueuedMessages', options.maxQueuedMessages, 10_000, 1),

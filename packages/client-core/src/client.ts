@@ -11,6 +11,7 @@ import {
   type ConnectionHost,
 } from '@ipcm/connection-role';
 import {
+  FrameTimeoutError,
   BadHelloError,
   BadJsonError,
   ClientClosedError,
@@ -22,6 +23,7 @@ import {
   IpcmError,
   PeerNotListeningError,
   ProtocolError,
+  RouteError,
   UnknownPeerError,
   WrongTransportError,
 } from './errors.js';
@@ -99,6 +101,12 @@ export interface ClientStats {
 type ClientState = 'starting' | 'open' | 'closing' | 'closed';
 
 /**
+ * Largest first frame an accepted connection may send: a hello with an id
+ * and a token of 1 KiB each, every character escaped as \uXXXX.
+ */
+const MAX_HELLO_BYTES = 16 * 1024;
+
+/**
  * The transport-agnostic client engine. A transport package wraps it with a
  * transport (see {@link Transport}) and a factory; users normally meet it as
  * `UnixClient` or `TcpClient`.
@@ -124,6 +132,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   readonly #cache: ConnCache<PeerConnection, Direction, string>;
   /** Outbound connections from first send until ready; not in the cache (R29). */
   readonly #dialing = new Map<string, PeerConnection>();
+  /** Connections leaving the cache with bytes still to flush, by peer. */
+  readonly #retiring = new Map<string, PeerConnection>();
   /** The dials in progress, so a graceful close can let them finish and flush. */
   readonly #dials = new Set<Promise<void>>();
   /** Set by destroy(): nothing is flushed or completed any more. */
@@ -214,7 +224,9 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
         await claim?.publish();
       }
     } catch (error) {
+      this.#state = 'closed';
       await this.#listener?.close();
+      for (const conn of this.#sockets) conn.socket?.destroy(); // accepted while starting
       await claim?.release();
       throw error;
     }
@@ -252,7 +264,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /**
    * Sends `content` to every known peer (listening peers in the route
    * directory, statically configured peers, and peers connected to us) but
-   * this one. Never rejects: each peer's outcome is in the result.
+   * this one. Each peer's outcome is in the result; it rejects only when the
+   * client is closed or the route directory cannot be read.
    */
   async broadcast(content: unknown): Promise<Map<string, BroadcastResult>> {
     if (this.#state !== 'open') throw this.#closedError();
@@ -294,7 +307,6 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (conn === undefined) {
       conn = this.#dial(peerId);
     } else {
-      this.#reuses++;
       const pending = conn.pendingBytes;
       if (pending > 0 && pending + frame.length > this.#options.maxPendingBytes) {
         return Promise.reject(
@@ -303,6 +315,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
           ),
         );
       }
+      this.#reuses++;
     }
     this.#touch(conn);
     const target = conn;
@@ -333,9 +346,11 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   }
 
   async #connect(conn: PeerConnection, peerId: string): Promise<void> {
+    // After every await: a close() may have given up on this dial meanwhile.
+    const abandoned = (): boolean => this.#forced || this.#dialing.get(peerId) !== conn;
     try {
       const target = await this.#resolve(peerId);
-      if (this.#forced) throw this.#closedError();
+      if (abandoned()) throw this.#closedError();
       const { socket, ready } = this.#transport.connect(target);
       this.#adopt(conn, socket);
       try {
@@ -348,9 +363,14 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       if (conn.closing !== undefined || socket.destroyed) {
         throw conn.error ?? new ConnectionClosedError(`connection to ${peerId} closed while connecting`);
       }
-      if (this.#forced) throw this.#closedError();
+      // An evicted connection to this peer may still be flushing: let it
+      // finish before anything newer goes out, or the peer could read the
+      // two interleaved (R26). It is destroyed after lingerMs at the latest.
+      const predecessor = this.#retiring.get(peerId);
+      if (predecessor !== undefined) await predecessor.whenClosed();
+      if (abandoned()) throw this.#closedError();
     } catch (error) {
-      this.#dialing.delete(peerId);
+      if (this.#dialing.get(peerId) === conn) this.#dialing.delete(peerId);
       conn.closing ??= 'connect failed';
       conn.failQueued(error as Error);
       conn.socket?.destroy();
@@ -360,8 +380,20 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     conn.writeFirst(this.#helloFrame);
     conn.open();
     this.#connects++;
-    conn.record = this.#cache.deposit('outbound', peerId, conn);
-    this.emit('connect', { peerId, direction: 'outbound' });
+    this.#cacheConnection(conn, 'outbound', peerId);
+  }
+
+  /**
+   * Puts a ready connection in the cache, which may evict others first, and
+   * announces it. At capacity 0 the cache drops it at once: then it is
+   * never announced, and no 'disconnect' follows either.
+   */
+  #cacheConnection(conn: PeerConnection, direction: Direction, peerId: string): void {
+    const record = this.#cache.deposit(direction, peerId, conn);
+    if (conn.closing !== undefined) return;
+    conn.record = record;
+    conn.announced = true;
+    this.#emit('connect', { peerId, direction });
   }
 
   async #resolve(peerId: string): Promise<DialTarget> {
@@ -404,10 +436,17 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   // ---- receiving ----------------------------------------------------------
 
   #accept(socket: Socket): void {
-    const conn = new PeerConnection('inbound', undefined, this.#options.maxFrameBytes, this.#clock.now());
+    // Until the hello is read, a frame may be no larger than a hello can be:
+    // a stranger can't make us buffer maxFrameBytes before saying who it is.
+    const conn = new PeerConnection(
+      'inbound',
+      undefined,
+      Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES),
+      this.#clock.now(),
+    );
     this.#adopt(conn, socket);
-    if (this.#state !== 'open' || this.#handshakes.size >= this.#options.maxHandshakes) {
-      conn.closing = this.#state === 'open' ? 'too many handshakes' : 'client closed';
+    if (this.closed || this.#handshakes.size >= this.#options.maxHandshakes) {
+      conn.closing = this.closed ? 'client closed' : 'too many handshakes';
       socket.destroy();
       return;
     }
@@ -421,7 +460,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #adopt(conn: PeerConnection, socket: Socket): void {
     conn.socket = socket;
     this.#sockets.add(conn);
-    if (this.#paused) socket.pause();
+    // Reading pauses while the application is behind, but never for a
+    // connection that has yet to say hello: it would time out for our fault.
+    if (this.#paused && conn.peerId !== undefined) socket.pause();
+    // Idle between frames is fine; a partial frame that stalls is not (R6).
+    socket.setTimeout(this.#options.frameTimeoutMs, () => {
+      if (conn.decoder.bufferedBytes > 0) {
+        this.#fail(conn, new FrameTimeoutError(`a partial frame stalled for ${this.#options.frameTimeoutMs} ms`));
+      }
+    });
     const onFrame = (payload: Buffer): void => this.#onFrame(conn, payload);
     socket.on('data', (chunk: Buffer) => {
       this.#bytesIn += chunk.length;
@@ -438,6 +485,9 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       } catch (error) {
         this.#fail(conn, toIpcmError(error));
       }
+      // The peer is done: no new send may pick this connection (R24); the
+      // next one dials afresh.
+      if (conn.record !== undefined) this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
     });
     socket.on('error', (error) => {
       conn.error ??= new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} failed: ${error.message}`, {
@@ -449,12 +499,12 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   #onFrame(conn: PeerConnection, payload: Buffer): void {
     if (conn.error !== undefined) return;
-    this.#framesIn++;
     const peerId = conn.peerId;
     if (peerId === undefined) {
       this.#onHello(conn, payload); // only accepted connections start without an id
       return;
     }
+    this.#framesIn++;
     let value: unknown;
     try {
       value = decodePayload(payload, this.#serializer);
@@ -499,19 +549,21 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#handshakes.delete(conn);
     conn.peerId = peerId;
     conn.written = this.#counter(peerId);
+    conn.decoder.maxFrameBytes = this.#options.maxFrameBytes; // from the next frame on
+    if (this.#paused) conn.socket?.pause();
     // A peer connecting again replaces its old connection; whatever the old
     // one still delivers is read before it closes (R13).
     const old = this.#cache.find('inbound', peerId);
     if (old !== undefined) this.#cache.dropRecord(old, 'replaced');
     conn.open();
     this.#accepts++;
-    conn.record = this.#cache.deposit('inbound', peerId, conn);
-    this.emit('connect', { peerId, direction: 'inbound' });
+    this.#cacheConnection(conn, 'inbound', peerId);
   }
 
   #deliver(message: Message): void {
-    if (this.listenerCount('message') > 0) {
-      this.emit('message', message);
+    // Straight to listeners only when nothing older is still queued for them.
+    if (this.#queue.length === 0 && this.listenerCount('message') > 0) {
+      this.#emit('message', message);
     } else if (this.#queue.push(message)) {
       this.#pauseReading();
     }
@@ -519,14 +571,33 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   #flushToListeners(): void {
     while (this.#queue.length > 0 && this.listenerCount('message') > 0) {
-      this.emit('message', this.#queue.shift() as Message);
+      this.#emit('message', this.#queue.shift() as Message);
+    }
+  }
+
+  /**
+   * Emits an event to the application. A listener that throws is the
+   * application's bug, not the peer's: it must not be taken for bad input
+   * (and close the peer's connection) or break the engine mid-operation, so
+   * it is rethrown on its own, as an uncaught exception.
+   */
+  #emit<E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]): void {
+    try {
+      (this.emit as (event: E, ...args: ClientEvents[E]) => boolean)(event, ...args);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
     }
   }
 
   #pauseReading(): void {
     if (this.#paused) return;
     this.#paused = true;
-    for (const conn of this.#sockets) conn.socket?.pause();
+    for (const conn of this.#sockets) {
+      // Connections still saying hello, or on their way out, keep reading.
+      if (conn.peerId !== undefined && conn.closing === undefined) conn.socket?.pause();
+    }
   }
 
   #resumeReading(): void {
@@ -595,7 +666,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#errors++;
     // Peer-level errors never crash the process: without a listener they
     // are only counted (and carried by the 'disconnect' event).
-    if (this.listenerCount('error') > 0) this.emit('error', error);
+    if (this.listenerCount('error') > 0) this.#emit('error', error);
   }
 
   /** The cache's dispose: a connection is leaving the cache for `reason`. */
@@ -603,12 +674,19 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#drops[reason] = (this.#drops[reason] ?? 0) + 1;
     conn.record = undefined;
     conn.closing ??= reason;
+    const peerId = conn.peerId as string;
+    // Until it has closed, a new connection to the peer waits (see #connect).
+    if (!conn.flushed) this.#retiring.set(peerId, conn);
     conn.end(this.#options.lingerMs);
-    this.emit('disconnect', disconnectEvent(conn, reason));
+    // Read what the peer still sends until it closes, even while paused:
+    // those messages were sent before it saw our end.
+    conn.socket?.resume();
+    if (conn.announced) this.#emit('disconnect', disconnectEvent(conn, reason));
   }
 
   #onClose(conn: PeerConnection): void {
     conn.cleanup();
+    if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
     this.#sockets.delete(conn);
     this.#handshakes.delete(conn);
     if (this.#dialing.get(conn.peerId ?? '') === conn) this.#dialing.delete(conn.peerId ?? '');
@@ -798,13 +876,27 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (force) for (const conn of this.#sockets) conn.socket?.destroy();
     if (this.#sockets.size === 0) this.#socketsClosed?.();
     await Promise.all([listenerClosed, allClosed]);
+    // Whatever happens to the files, the client ends closed and iteration ends.
+    let failure: RouteError | undefined;
     const claim = this.#claim;
-    if (claim !== undefined) {
-      await claim.writeStats({ sent: Object.fromEntries(this.#sent), read: Object.fromEntries(this.#read) });
-      await claim.release();
+    try {
+      if (claim !== undefined) {
+        try {
+          await claim.writeStats({ sent: Object.fromEntries(this.#sent), read: Object.fromEntries(this.#read) });
+        } catch (cause) {
+          failure = new RouteError(`cannot write ${claim.path}.stats: ${(cause as Error).message}`, { cause });
+        }
+        try {
+          await claim.release();
+        } catch (cause) {
+          failure ??= new RouteError(`cannot remove the route entry ${claim.path}: ${(cause as Error).message}`, { cause });
+        }
+      }
+    } finally {
+      this.#queue.close();
+      this.#state = 'closed';
     }
-    this.#queue.close();
-    this.#state = 'closed';
+    if (failure !== undefined) throw failure;
   }
 
   #closedError(): ClientClosedError {

@@ -26,6 +26,8 @@ function defineError<C extends string>(code: C) {
 
 /** A frame's length header exceeds `maxFrameBytes` (decided from the header). */
 export class FrameTooLargeError extends defineError('ERR_IPCM_FRAME_TOO_LARGE') {}
+/** A partial frame stalled: no byte arrived for `frameTimeoutMs`. */
+export class FrameTimeoutError extends defineError('ERR_IPCM_FRAME_TIMEOUT') {}
 /** The stream ended in the middle of a frame. */
 export class TruncatedFrameError extends defineError('ERR_IPCM_TRUNCATED_FRAME') {}
 /** A frame's payload is not valid UTF-8 or not valid JSON. */
@@ -75,6 +77,7 @@ export class ConfigError extends defineError('ERR_IPCM_CONFIG') {}
 /** Every code, for exhaustive handling and documentation tests. */
 export const IPCM_ERROR_CODES = [
   'ERR_IPCM_FRAME_TOO_LARGE',
+  'ERR_IPCM_FRAME_TIMEOUT',
   'ERR_IPCM_TRUNCATED_FRAME',
   'ERR_IPCM_BAD_JSON',
   'ERR_IPCM_BAD_MESSAGE',

@@ -73,7 +73,7 @@ function checkMaxFrameBytes(value: unknown): number {
  * ```
  */
 export class FrameDecoder {
-  readonly #maxFrameBytes: number;
+  #maxFrameBytes: number;
   /** Header bytes of the next frame when a chunk ended inside them. */
   readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
   #headerFill = 0;
@@ -95,9 +95,18 @@ export class FrameDecoder {
     this.#maxFrameBytes = checkMaxFrameBytes(options.maxFrameBytes);
   }
 
-  /** The largest payload accepted, in bytes. */
+  /**
+   * The largest payload accepted, in bytes. It may be changed at any time,
+   * even from inside `onFrame`: the new limit applies from the next header
+   * read (a client accepts only a small first frame, the hello, then raises
+   * it).
+   */
   get maxFrameBytes(): number {
     return this.#maxFrameBytes;
+  }
+
+  set maxFrameBytes(value: number) {
+    this.#maxFrameBytes = checkMaxFrameBytes(value);
   }
 
   /**

@@ -1,6 +1,7 @@
 export {
   IpcmError,
   FrameTooLargeError,
+  FrameTimeoutError,
   TruncatedFrameError,
   BadJsonError,
   BadMessageError,

@@ -49,6 +49,14 @@ export interface ClientOptions {
    * @default 16777216 (16 MiB)
    */
   maxPendingBytes?: number;
+  /**
+   * How long a partial frame may wait for its next byte before the
+   * connection is closed with `ERR_IPCM_FRAME_TIMEOUT` (a peer that stalls
+   * mid-frame would otherwise hold its buffer for ever). An idle connection
+   * between frames is not affected.
+   * @default 30000
+   */
+  frameTimeoutMs?: number;
   /** How long an accepted connection may take to send its hello. @default 5000 */
   helloTimeoutMs?: number;
   /** Most accepted connections waiting for their hello at once; more are refused. @default 128 */

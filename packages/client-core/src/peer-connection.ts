@@ -34,6 +34,8 @@ export class PeerConnection {
   record: ConnRecord<PeerConnection, Direction, string> | undefined;
   /** False until an outbound connection is ready or an inbound one said hello. */
   ready = false;
+  /** Whether a 'connect' event announced it (so its 'disconnect' is due). */
+  announced = false;
   /** Set once the connection is being closed, with the reason. */
   closing: string | undefined;
   /** The error that ended the connection, if one did. */
@@ -50,6 +52,9 @@ export class PeerConnection {
   #corkedBytes = 0;
   #helloTimer: NodeJS.Timeout | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
+  #closed: Promise<void> | undefined;
+  #markClosed: (() => void) | undefined;
+  #isClosed = false;
 
   constructor(direction: Direction, peerId: string | undefined, maxFrameBytes: number, now: number) {
     this.direction = direction;
@@ -68,10 +73,25 @@ export class PeerConnection {
     return this.inFlight === 0 && this.#queue.length === 0 && (this.socket?.writableLength ?? 0) === 0;
   }
 
+  /** Whether the connection can still carry frames (the cache's `prune()` asks this). */
+  ping(): boolean {
+    const socket = this.socket;
+    return this.closing === undefined && (socket === undefined || (!socket.destroyed && socket.writable));
+  }
+
+  /** Resolves once the socket has closed (at once if it already has). */
+  whenClosed(): Promise<void> {
+    if (this.#isClosed) return Promise.resolve();
+    this.#closed ??= new Promise<void>((resolve) => {
+      this.#markClosed = resolve;
+    });
+    return this.#closed;
+  }
+
   /**
    * Writes one frame, or queues it until the connection is ready. Writes
-   * made in one event-loop turn are corked and leave in one `writev` on the
-   * next tick.
+   * made in one event-loop turn are corked and leave together (in batches
+   * of about 64 KiB) on the next tick.
    */
   write(frame: Buffer, resolve: () => void, reject: (error: Error) => void): void {
     if (!this.ready) {
@@ -135,6 +155,8 @@ export class PeerConnection {
     this.clearHelloTimer();
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
+    this.#isClosed = true;
+    this.#markClosed?.();
   }
 
   #writeNow(frame: Buffer, resolve: () => void, reject: (error: Error) => void): void {
@@ -143,8 +165,10 @@ export class PeerConnection {
     const socket = this.socket as Socket;
     socket.write(frame, (error) => {
       this.inFlight--;
-      if (error) {
-        reject(this.#closedError(error));
+      // Node completes writes that destroy() cancelled without an error:
+      // a frame is "sent" only if the socket was still alive to send it.
+      if (error || socket.destroyed) {
+        reject(this.#closedError(error ?? this.error ?? new Error('the connection was destroyed first')));
       } else {
         this.written?.(frame.length);
         resolve();

@@ -2,9 +2,9 @@ import type { Socket } from 'node:net';
 
 /**
  * Resolves when a dialled socket is ready (`'connect'`, or `'secureConnect'`
- * for TLS) and rejects with its error, or with an `ETIMEDOUT` error after
- * `timeoutMs` (the socket is then destroyed). Listeners are removed either
- * way. For transports: the `ready` promise of `Transport.connect`.
+ * for TLS) and rejects with its error, with an `ECONNABORTED` error when it
+ * is closed first, or with an `ETIMEDOUT` error after `timeoutMs` (the socket
+ * is then destroyed). Listeners and the timer are removed either way. For transports: the `ready` promise of `Transport.connect`.
  */
 export function whenSocketReady(
   socket: Socket,
@@ -19,17 +19,27 @@ export function whenSocketReady(
             socket.destroy();
             reject(Object.assign(new Error(`no connection within ${timeoutMs} ms`), { code: 'ETIMEDOUT' }));
           }, timeoutMs);
-    const onError = (error: Error): void => {
+    const settle = (): void => {
       clearTimeout(timer);
       socket.off(event, onReady);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+    };
+    const onError = (error: Error): void => {
+      settle();
       reject(error);
     };
+    // destroy() without an error emits only 'close'.
+    const onClose = (): void => {
+      settle();
+      reject(Object.assign(new Error('the connection was closed before it was ready'), { code: 'ECONNABORTED' }));
+    };
     const onReady = (): void => {
-      clearTimeout(timer);
-      socket.off('error', onError);
+      settle();
       resolve();
     };
     socket.once(event, onReady);
     socket.once('error', onError);
+    socket.once('close', onClose);
   });
 }

@@ -39,7 +39,17 @@ export class TcpTransport implements Transport {
     const server: Server =
       tls === undefined
         ? netCreateServer(accept)
-        : tlsCreateServer({ ...tls, requestCert: tls.requestCert ?? false, rejectUnauthorized: tls.rejectUnauthorized ?? true }, accept);
+        : tlsCreateServer(
+            {
+              ...tls,
+              requestCert: tls.requestCert ?? false,
+              rejectUnauthorized: tls.rejectUnauthorized ?? true,
+              // A handshake that drags on holds a socket before any hello
+              // timer runs: bound it like a dial.
+              handshakeTimeout: this.#settings.connectTimeoutMs,
+            },
+            accept,
+          );
     // A failed TLS handshake (a refused certificate, a plain-TCP probe) is
     // that connection's problem, not the server's.
     server.on('tlsClientError', () => {});

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import {
   BackpressureError,
   ClientClosedError,
@@ -11,7 +11,7 @@ import {
   type DisconnectEvent,
   type Message,
 } from '@ipcm/client-core';
-import { FakeClock, Harness, nextMessages, type ConformanceTarget } from './harness.js';
+import { FakeClock, Harness, closedByPeer, nextErrors, nextMessages, type ConformanceTarget } from './harness.js';
 
 /**
  * The behaviours every @ipcm client must have, whatever its transport. A
@@ -400,6 +400,93 @@ export function defineBehaviourSuite(target: ConformanceTarget): void {
         if (received.length === 12) break;
       }
       await Promise.all([...sends, ...arrivals]);
+    });
+
+    test('R22: after destroy() with bytes pending, each send is either counted as sent or rejected with a coded error', async () => {
+      const alice = await h.client('alice');
+      const bob = await h.client('bob', { maxQueuedMessages: 1 }); // stops reading: alice's bytes pile up
+      const big = 'd'.repeat(1024 * 1024);
+      const outcomes = Array.from({ length: 12 }, () => alice.send('bob', big).then(() => 'sent', (error: unknown) => error));
+      await waitUntil(() => alice.pendingBytes('bob') > 2 * 1024 * 1024);
+      await alice.destroy();
+      const settled = await Promise.all(outcomes);
+      const sent = settled.filter((outcome) => outcome === 'sent').length;
+      expect(sent).toBeLessThan(12);
+      for (const failure of settled.filter((outcome) => outcome !== 'sent')) {
+        expect(failure).toMatchObject({ code: expect.stringMatching(/^ERR_IPCM_(CONNECTION_CLOSED|CLIENT_CLOSED)$/) });
+      }
+      expect(alice.stats().sent['bob'] ?? 0).toBe(sent);
+      bob.getMessages();
+    });
+
+    test('a client whose reading is paused still accepts new connections and their hellos', async () => {
+      const bob = await h.client('bob', { maxQueuedMessages: 1, helloTimeoutMs: 200 });
+      const errors: unknown[] = [];
+      bob.on('error', (error) => errors.push(error));
+      const first = await h.client('first');
+      await first.send('bob', 1);
+      await first.send('bob', 2); // bob's queue is over its mark: bob pauses reading
+      await waitUntil(() => bob.stats().read['first'] === 2);
+      const second = await h.client('second');
+      await second.send('bob', 'hello from second');
+      await waitUntil(() => bob.hasConnection('second'));
+      const contents: unknown[] = [];
+      for await (const message of bob) {
+        contents.push(message.content);
+        if (contents.length === 3) break;
+      }
+      expect(contents).toEqual([1, 2, 'hello from second']);
+      expect(errors).toEqual([]);
+    });
+
+    test('R26: a peer re-dialled while its evicted connection still flushes gets everything in order', async () => {
+      const alice = await h.client('alice', { maxConnections: 1 });
+      const bob = await h.client('bob');
+      await h.client('carol');
+      const count = 8;
+      const arrived = nextMessages(bob, count + 1);
+      const big = 'e'.repeat(1024 * 1024);
+      const sends = Array.from({ length: count }, (_, i) => alice.send('bob', { i, big }));
+      await waitUntil(() => alice.hasConnection('bob') && alice.pendingBytes('bob') > 0);
+      await alice.send('carol', 'evicts bob'); // bob's connection is busy but is the only one to evict
+      await alice.send('bob', { i: count }); // a new connection to bob, behind the old one
+      await Promise.all(sends);
+      expect((await arrived).map((m) => (m.content as { i: number }).i)).toEqual(Array.from({ length: count + 1 }, (_, i) => i));
+    });
+
+    test('R3: before its hello, an accepted connection may send only a small frame', async () => {
+      const bob = await h.client('bob');
+      const errors = nextErrors(bob, 1);
+      const raw = await h.raw('bob');
+      const header = Buffer.alloc(4);
+      header.writeUInt32BE(1024 * 1024); // far below maxFrameBytes, far above any hello
+      raw.write(header);
+      expect((await errors)[0]).toMatchObject({ code: 'ERR_IPCM_FRAME_TOO_LARGE' });
+      await closedByPeer(raw);
+    });
+
+    test('R24: once a peer has closed its connection, the next send dials afresh', async () => {
+      const alice = await h.client('alice');
+      const bob = await h.client('bob');
+      await alice.send('bob', 'one');
+      await waitUntil(() => bob.hasConnection('alice'));
+      bob.disconnectConnection('alice'); // bob ends it; alice sees the end
+      await waitUntil(() => !alice.hasConnection('bob'));
+      expect(bob.getMessages().map((m) => m.content)).toEqual(['one']);
+      const arrived = nextMessages(bob, 1);
+      await alice.send('bob', 'two');
+      expect((await arrived)[0]).toMatchObject({ content: 'two' });
+      expect(alice.stats().connects).toBe(2);
+    });
+
+    test('close() that cannot write its stats still closes, ends iteration, and rejects with a coded error', async () => {
+      const alice = await h.client('alice');
+      const iteration = alice[Symbol.asyncIterator]().next();
+      await rm(h.route, { recursive: true, force: true });
+      await expect(alice.close()).rejects.toMatchObject({ code: 'ERR_IPCM_ROUTE' });
+      expect(alice.closed).toBe(true);
+      await expect(iteration).resolves.toEqual({ value: undefined, done: true });
+      await mkdir(h.route, { mode: 0o700 });
     });
 
     test('R25: past maxPendingBytes a send is rejected with a coded backpressure error; accepted ones arrive', async () => {
