@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
+import { CachedRecord, RecordIndex, TypeBucket } from './cached-record.js';
 import { defaultDispose } from './default-dispose.js';
 import { ConnCacheCallbackError } from './errors.js';
 import { isDead } from './is-dead.js';
-import { LinkedList, ListNode } from './linked-list.js';
 import type { ConnCacheOptions } from './options.js';
 import type {
   CallbackOperation,
@@ -13,30 +13,12 @@ import type {
 } from './types.js';
 import { checkCapacity, checkFunction, checkType, describe } from './validate.js';
 
-type Mutable<T> = { -readonly [P in keyof T]: T[P] };
+type Entry<Conn, Type extends string, Key> = CachedRecord<Conn, Type, Key>;
+/** A list eviction works on: all records, or those of one type. */
+type EvictionList<Conn, Type extends string, Key> = RecordIndex<Conn, Type, Key> | TypeBucket<Conn, Type, Key>;
 
-/**
- * One cached record and its place in the three lists it belongs to: the
- * global LRU list, its type's list and its (type, key) list. All three are
- * kept in the same order (deposit or touch time), so the head of each is the
- * oldest record of that list.
- */
-class Entry<Conn, Type extends string, Key> {
-  readonly lru: ListNode<Entry<Conn, Type, Key>> = new ListNode(this);
-  readonly byType: ListNode<Entry<Conn, Type, Key>> = new ListNode(this);
-  readonly byKey: ListNode<Entry<Conn, Type, Key>> = new ListNode(this);
-
-  constructor(readonly record: Mutable<ConnRecord<Conn, Type, Key>>) {}
-
-  get cached(): boolean {
-    return this.lru.list !== null;
-  }
-}
-
-interface Bucket<Conn, Type extends string, Key> {
-  readonly list: LinkedList<Entry<Conn, Type, Key>>;
-  readonly keys: Map<Key, LinkedList<Entry<Conn, Type, Key>>>;
-}
+/** What `#enter()` returns inside an operation that is already running. */
+const NESTED = -1;
 
 const BUILTIN_REASONS = ['total capacity', 'type capacity', 'age', 'type', 'ping', 'drop'] as const;
 
@@ -64,13 +46,14 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
   readonly #onError: ConnCacheOptions<Conn, Type, Key>['onError'];
 
   #total: number | null;
-  /** Per-type limits; a type without a limit has no entry. */
+  /**
+   * Per-type limits; a type without a limit has no entry. The bucket of a
+   * type with cached records holds a copy (see `TypeBucket.limit`).
+   */
   readonly #capacities = new Map<Type, number>();
 
-  readonly #lru = new LinkedList<Entry<Conn, Type, Key>>();
-  /** Only types with at least one cached record, so `getTypes()` is a key list. */
-  readonly #buckets = new Map<Type, Bucket<Conn, Type, Key>>();
-  readonly #entries = new Map<ConnRecord<Conn, Type, Key>, Entry<Conn, Type, Key>>();
+  /** The records, in their lists; the records are the list nodes. */
+  readonly #index = new RecordIndex<Conn, Type, Key>();
 
   /** Latest clock reading, so `depositedAt` never decreases along the LRU list. */
   #lastNow = -Infinity;
@@ -162,6 +145,8 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     const cap = checkCapacity(args[0], `capacity(${JSON.stringify(type)})`);
     if (cap === null) this.#capacities.delete(type);
     else this.#capacities.set(type, cap);
+    const bucket = this.#index.buckets.get(type);
+    if (bucket !== undefined) bucket.limit = cap ?? Infinity;
     this.#guard(() => this.enforceLimits(type));
     return previous;
   }
@@ -180,15 +165,34 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    */
   deposit(type: Type, key: Key, conn: Conn): ConnRecord<Conn, Type, Key> {
     checkType(type);
-    const record: Mutable<ConnRecord<Conn, Type, Key>> = {
-      conn,
-      type,
-      key,
-      depositedAt: this.#now(),
-    };
-    this.#link(new Entry(record));
+    const record = new CachedRecord(conn, type, key, this.#now());
+    const index = this.#index;
+    let bucket = index.buckets.get(type);
+    if (bucket === undefined) {
+      bucket = new TypeBucket(index, type, this.#capacities.get(type) ?? Infinity);
+      index.buckets.set(type, bucket);
+    }
+    CachedRecord.link(record, index, bucket);
     this.#deposits++;
-    this.#guard(() => this.enforceLimits(type));
+    // enforceLimits(type) looks at this type's limit and the total only, and
+    // does nothing while neither is exceeded: skip the call, unless a
+    // subclass (or the user) replaced it and may want to act anyway.
+    const total = this.#total;
+    if (
+      bucket.size > bucket.limit ||
+      (total !== null && index.size > total) ||
+      this.enforceLimits !== ConnCache.prototype.enforceLimits
+    ) {
+      // An operation around the overridable call, so that what an override
+      // does (drop(), dropRecord()...) joins it, callback errors included.
+      const operation = this.#enter();
+      try {
+        this.enforceLimits(type);
+      } catch (error) {
+        this.#abort(operation, error);
+      }
+      this.#leave(operation);
+    }
     return record;
   }
 
@@ -201,14 +205,14 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    * const socket = cache.withdraw('unix', 'peer-a') ?? net.connect(path);
    */
   withdraw(type: Type, key: Key): Conn | undefined {
-    const node = this.#buckets.get(type)?.keys.get(key)?.head;
-    if (node === undefined || node === null) {
+    const record = CachedRecord.firstOfKey(this.#index, type, key);
+    if (record === undefined) {
       this.#misses++;
       return undefined;
     }
-    this.#unlink(node.value);
+    CachedRecord.unlink(record);
     this.#hits++;
-    return node.value.record.conn;
+    return record.conn;
   }
 
   /**
@@ -216,7 +220,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    * nor a miss.
    */
   find(type: Type, key: Key): ConnRecord<Conn, Type, Key> | undefined {
-    return this.#buckets.get(type)?.keys.get(key)?.head?.value.record;
+    return CachedRecord.firstOfKey(this.#index, type, key);
   }
 
   /**
@@ -226,12 +230,9 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    * record is no longer cached.
    */
   touch(record: ConnRecord<Conn, Type, Key>): void {
-    const entry = this.#entries.get(record);
-    if (entry === undefined) return;
-    entry.record.depositedAt = this.#now();
-    this.#lru.moveToTail(entry.lru);
-    entry.byType.list?.moveToTail(entry.byType);
-    entry.byKey.list?.moveToTail(entry.byKey);
+    if (!CachedRecord.isIn(record, this.#index)) return;
+    record.depositedAt = this.#now();
+    CachedRecord.moveToTail(record);
   }
 
   // ---- dropping ----------------------------------------------------------
@@ -245,9 +246,14 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    */
   dropRecord(record: ConnRecord<Conn, Type, Key>, reason: DropReason = 'drop'): boolean {
     checkType(reason, 'reason');
-    const entry = this.#entries.get(record);
-    if (entry === undefined) return false;
-    this.#guard(() => this.#drop(entry, reason));
+    if (!CachedRecord.isIn(record, this.#index)) return false;
+    const operation = this.#enter();
+    try {
+      this.#drop(record, reason);
+    } catch (error) {
+      this.#abort(operation, error);
+    }
+    this.#leave(operation);
     return true;
   }
 
@@ -284,7 +290,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
   ): number {
     if (reason !== undefined) checkType(reason, 'reason');
     if (selector === undefined || selector === null) {
-      return this.#guard(() => this.#dropAll(this.#lru.toArray(), reason ?? 'drop'));
+      return this.#guard(() => this.#dropAll(CachedRecord.listed(this.#index), reason ?? 'drop'));
     }
     switch (typeof selector) {
       case 'number': {
@@ -296,9 +302,9 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
         return this.#guard(() => this.#dropOlderThan(selector, reason ?? 'age'));
       }
       case 'string': {
-        const bucket = this.#buckets.get(selector);
+        const bucket = this.#index.buckets.get(selector);
         if (bucket === undefined) return 0;
-        return this.#guard(() => this.#dropAll(bucket.list.toArray(), reason ?? 'type'));
+        return this.#guard(() => this.#dropAll(CachedRecord.listed(bucket), reason ?? 'type'));
       }
       case 'function':
         return this.#guard(() => this.#dropChecked(selector, reason ?? 'drop'));
@@ -320,16 +326,16 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
   prune(): number {
     return this.#guard(() => {
       let dropped = 0;
-      for (const entry of this.#lru.toArray()) {
-        if (!entry.cached) continue;
+      for (const entry of CachedRecord.listed(this.#index)) {
+        if (!CachedRecord.isCached(entry)) continue;
         let dead: boolean;
         try {
-          dead = isDead(entry.record.conn);
+          dead = isDead(entry.conn);
         } catch (error) {
-          this.#report(error, 'ping', entry.record);
+          this.#report(error, 'ping', entry);
           continue;
         }
-        if (dead && entry.cached) {
+        if (dead && CachedRecord.isCached(entry)) {
           this.#drop(entry, 'ping');
           dropped++;
         }
@@ -342,7 +348,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
 
   /** The types that have at least one cached connection. */
   getTypes(): Type[] {
-    return [...this.#buckets.keys()];
+    return [...this.#index.buckets.keys()];
   }
 
   /**
@@ -350,12 +356,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    * `length` is the count (what LWP::ConnCache returns in scalar context).
    */
   getConnections(type?: Type): Conn[] {
-    const list = type === undefined ? this.#lru : this.#buckets.get(type)?.list;
-    const conns: Conn[] = [];
-    for (let node = list?.head ?? null; node !== null; node = node.next) {
-      conns.push(node.value.record.conn);
-    }
-    return conns;
+    return CachedRecord.listed(this.#list(type)).map((record) => record.conn);
   }
 
   /**
@@ -364,29 +365,25 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    * may be changed while iterating.
    */
   records(type?: Type): IterableIterator<ConnRecord<Conn, Type, Key>> {
-    const list = type === undefined ? this.#lru : this.#buckets.get(type)?.list;
-    const records: ConnRecord<Conn, Type, Key>[] = [];
-    for (let node = list?.head ?? null; node !== null; node = node.next) {
-      records.push(node.value.record);
-    }
+    const records: ConnRecord<Conn, Type, Key>[] = CachedRecord.listed(this.#list(type));
     return records.values();
   }
 
   /** How many connections are cached. */
   get size(): number {
-    return this.#lru.size;
+    return this.#index.size;
   }
 
   /** A snapshot of the counters. */
   stats(): ConnCacheStats<Type> {
     const sizeByType: Partial<Record<Type, number>> = {};
-    for (const [type, bucket] of this.#buckets) sizeByType[type] = bucket.list.size;
+    for (const [type, bucket] of this.#index.buckets) sizeByType[type] = bucket.size;
     return {
       deposits: this.#deposits,
       hits: this.#hits,
       misses: this.#misses,
       drops: Object.fromEntries(this.#drops),
-      size: this.#lru.size,
+      size: this.#index.size,
       sizeByType,
     };
   }
@@ -415,18 +412,18 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
    * }
    */
   enforceLimits(type?: Type): void {
-    this.#guard(() => {
+    const operation = this.#enter();
+    try {
       if (type === undefined) {
-        for (const t of [...this.#capacities.keys()]) this.#enforceType(t);
+        for (const t of [...this.#capacities.keys()]) this.#evict(t, 'type capacity');
       } else {
-        this.#enforceType(type);
+        this.#evict(type, 'type capacity');
       }
-      this.#evict(
-        () => this.#lru,
-        () => this.#total,
-        'total capacity',
-      );
-    });
+      this.#evict(undefined, 'total capacity');
+    } catch (error) {
+      this.#abort(operation, error);
+    }
+    this.#leave(operation);
   }
 
   /**
@@ -449,46 +446,16 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     return this.#lastNow;
   }
 
-  #link(entry: Entry<Conn, Type, Key>): void {
-    const { type, key } = entry.record;
-    this.#lru.push(entry.lru);
-    let bucket = this.#buckets.get(type);
-    if (bucket === undefined) {
-      bucket = { list: new LinkedList(), keys: new Map() };
-      this.#buckets.set(type, bucket);
-    }
-    bucket.list.push(entry.byType);
-    let keyList = bucket.keys.get(key);
-    if (keyList === undefined) {
-      keyList = new LinkedList();
-      bucket.keys.set(key, keyList);
-    }
-    keyList.push(entry.byKey);
-    this.#entries.set(entry.record, entry);
-  }
-
-  #unlink(entry: Entry<Conn, Type, Key>): void {
-    const { type, key } = entry.record;
-    this.#lru.remove(entry.lru);
-    this.#entries.delete(entry.record);
-    const bucket = this.#buckets.get(type);
-    if (bucket === undefined) return;
-    bucket.list.remove(entry.byType);
-    const keyList = bucket.keys.get(key);
-    if (keyList !== undefined) {
-      keyList.remove(entry.byKey);
-      if (keyList.size === 0) bucket.keys.delete(key);
-    }
-    if (bucket.list.size === 0) this.#buckets.delete(type);
+  #list(type: Type | undefined): EvictionList<Conn, Type, Key> | undefined {
+    return type === undefined ? this.#index : this.#index.buckets.get(type);
   }
 
   /**
    * Removes the record first, so hooks that call back into the cache see it
    * gone, then runs `dropping()` and `dispose` exactly once each.
    */
-  #drop(entry: Entry<Conn, Type, Key>, reason: DropReason): void {
-    const { record } = entry;
-    this.#unlink(entry);
+  #drop(record: Entry<Conn, Type, Key>, reason: DropReason): void {
+    CachedRecord.unlink(record);
     this.#dropCount++;
     this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + 1);
     try {
@@ -522,7 +489,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
   #dropAll(entries: readonly Entry<Conn, Type, Key>[], reason: DropReason): number {
     let dropped = 0;
     for (const entry of entries) {
-      if (!entry.cached) continue;
+      if (!CachedRecord.isCached(entry)) continue;
       this.#drop(entry, reason);
       dropped++;
     }
@@ -534,14 +501,14 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     // depositedAt grows along the LRU list, so the old ones are a prefix.
     // Collect it before dropping: hooks may change the list.
     const old: Entry<Conn, Type, Key>[] = [];
-    for (let node = this.#lru.head; node !== null; node = node.next) {
-      if (!(node.value.record.depositedAt <= cutoff)) break;
-      old.push(node.value);
+    for (let entry = this.#index.head; entry !== null; entry = CachedRecord.next(entry)) {
+      if (!(entry.depositedAt <= cutoff)) break;
+      old.push(entry);
     }
     let dropped = 0;
     for (const entry of old) {
       // A hook may have touched it meanwhile.
-      if (!entry.cached || !(entry.record.depositedAt <= cutoff)) continue;
+      if (!CachedRecord.isCached(entry) || !(entry.depositedAt <= cutoff)) continue;
       this.#drop(entry, reason);
       dropped++;
     }
@@ -553,17 +520,17 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     reason: DropReason,
   ): number {
     let dropped = 0;
-    for (const entry of this.#lru.toArray()) {
-      if (!entry.cached) continue;
-      const { conn, type, key, depositedAt } = entry.record;
+    for (const entry of CachedRecord.listed(this.#index)) {
+      if (!CachedRecord.isCached(entry)) continue;
+      const { conn, type, key, depositedAt } = entry;
       let hit: unknown;
       try {
         hit = checker(conn, type, key, depositedAt);
       } catch (error) {
-        this.#report(error, 'check', entry.record);
+        this.#report(error, 'check', entry);
         continue;
       }
-      if (hit && entry.cached) {
+      if (hit && CachedRecord.isCached(entry)) {
         this.#drop(entry, reason);
         dropped++;
       }
@@ -571,58 +538,57 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     return dropped;
   }
 
-  #enforceType(type: Type): void {
-    this.#evict(
-      () => this.#buckets.get(type)?.list,
-      () => this.#capacities.get(type) ?? null,
-      'type capacity',
-    );
+  /**
+   * The list that is over its limit: that of `type`, or all records when
+   * `type` is undefined; `null` if it is within its limit.
+   */
+  #over(type: Type | undefined): EvictionList<Conn, Type, Key> | null {
+    const index = this.#index;
+    if (type === undefined) {
+      const total = this.#total;
+      return total !== null && index.size > total ? index : null;
+    }
+    const cap = this.#capacities.get(type);
+    if (cap === undefined) return null;
+    const bucket = index.buckets.get(type);
+    return bucket !== undefined && bucket.size > cap ? bucket : null;
   }
 
   /**
-   * Drops from `list()` until it holds at most `limit()` records: first the
-   * oldest evictable ones, then, if that was not enough, the oldest ones.
-   * Both are read again after every callback, since a hook may have changed
-   * the cache or the limits.
+   * Drops from the list of `type` (all records when undefined) until it
+   * holds at most its limit: first the oldest evictable records, then, if
+   * that was not enough, the oldest ones. List and limit are looked up again
+   * after every callback, since a hook may have changed the cache or the
+   * limits.
    */
-  #evict(
-    list: () => LinkedList<Entry<Conn, Type, Key>> | undefined,
-    limit: () => number | null,
-    reason: DropReason,
-  ): void {
-    const over = (): LinkedList<Entry<Conn, Type, Key>> | undefined => {
-      const current = list();
-      const max = limit();
-      return current !== undefined && max !== null && current.size > max ? current : undefined;
-    };
-    let current = over();
-    if (current === undefined) return;
+  #evict(type: Type | undefined, reason: DropReason): void {
+    let list = this.#over(type);
+    if (list === null) return;
 
     if (this.#isEvictable !== undefined) {
-      let node = current.head;
-      while (node !== null) {
-        const entry = node.value;
-        const next = node.next;
-        if (this.#evictable(entry) && entry.cached) this.#drop(entry, reason);
-        current = over();
-        if (current === undefined) return;
+      let entry = list.head;
+      while (entry !== null) {
+        const next = CachedRecord.after(entry, list);
+        if (this.#evictable(entry) && CachedRecord.isCached(entry)) this.#drop(entry, reason);
+        list = this.#over(type);
+        if (list === null) return;
         // A callback may have removed `next`; start again from the oldest.
-        node = next === null || next.list === current ? next : current.head;
+        entry = next === null || CachedRecord.isInList(next, list) ? next : list.head;
       }
     }
 
-    for (current = over(); current !== undefined; current = over()) {
-      const oldest = current.head;
+    for (list = this.#over(type); list !== null; list = this.#over(type)) {
+      const oldest = list.head;
       if (oldest === null) return;
-      this.#drop(oldest.value, reason);
+      this.#drop(oldest, reason);
     }
   }
 
   #evictable(entry: Entry<Conn, Type, Key>): boolean {
     try {
-      return this.#isEvictable === undefined || Boolean(this.#isEvictable(entry.record));
+      return this.#isEvictable === undefined || Boolean(this.#isEvictable(entry));
     } catch (error) {
-      this.#report(error, 'check', entry.record);
+      this.#report(error, 'check', entry);
       return false;
     }
   }
@@ -657,6 +623,36 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
       throw new ConnCacheCallbackError(collected, this.#dropCount - droppedBefore);
     }
     return result;
+  }
+
+  /**
+   * `#guard()` without the closure, for the paths that run per deposit or
+   * per eviction: `const op = this.#enter(); try { ... } catch (error) {
+   * this.#abort(op, error); } this.#leave(op);`. Returns the drop count
+   * when it starts an operation, {@link NESTED} inside one.
+   */
+  #enter(): number {
+    if (this.#inOperation) return NESTED;
+    this.#inOperation = true;
+    return this.#dropCount;
+  }
+
+  /** Ends what `#enter()` started; throws the callback errors collected meanwhile. */
+  #leave(droppedBefore: number): void {
+    if (droppedBefore === NESTED) return;
+    this.#inOperation = false;
+    if (this.#collected.length > 0) {
+      throw new ConnCacheCallbackError(this.#takeCollected(), this.#dropCount - droppedBefore);
+    }
+  }
+
+  /** Ends what `#enter()` started when its body threw `error`. */
+  #abort(droppedBefore: number, error: unknown): never {
+    if (droppedBefore === NESTED) throw error;
+    this.#inOperation = false;
+    const collected = this.#takeCollected();
+    if (collected.length === 0) throw error;
+    throw new ConnCacheCallbackError([...collected, error], this.#dropCount - droppedBefore);
   }
 
   #takeCollected(): unknown[] {

@@ -1,0 +1,316 @@
+import type { ConnRecord } from './types.js';
+
+type Record_<Conn, Type extends string, Key> = CachedRecord<Conn, Type, Key>;
+
+/**
+ * Everything one cache holds: all its records in least-recently-used order
+ * (oldest at `head`), and a bucket per type that has any.
+ * @internal
+ */
+export class RecordIndex<Conn, Type extends string, Key> {
+  head: Record_<Conn, Type, Key> | null = null;
+  tail: Record_<Conn, Type, Key> | null = null;
+  size = 0;
+  /** Only types with at least one cached record, so `getTypes()` is a key list. */
+  readonly buckets = new Map<Type, TypeBucket<Conn, Type, Key>>();
+}
+
+/**
+ * The records of one type, in the same order as the index, and where to find
+ * the oldest of each key.
+ * @internal
+ */
+export class TypeBucket<Conn, Type extends string, Key> {
+  head: Record_<Conn, Type, Key> | null = null;
+  tail: Record_<Conn, Type, Key> | null = null;
+  size = 0;
+  /**
+   * A key's record, or its {@link KeyChain} once a second record of the
+   * same type and key was deposited. One connection per key is the common
+   * case: it costs no list object at all.
+   */
+  readonly keys = new Map<Key, Record_<Conn, Type, Key> | KeyChain<Conn, Type, Key>>();
+
+  /**
+   * @param index The index it belongs to; records reach their cache
+   *   through their bucket, which saves a field per record.
+   * @param type The type of its records.
+   * @param limit The type's capacity, `Infinity` for none: a copy of the
+   *   cache's setting so `deposit()` can tell without a `Map` lookup that no
+   *   eviction is due. The cache updates it when the capacity changes.
+   */
+  constructor(
+    readonly index: RecordIndex<Conn, Type, Key>,
+    readonly type: Type,
+    public limit: number,
+  ) {}
+}
+
+/**
+ * The records of one type and key once there have been two at the same
+ * time. Kept while any is left (so a key that keeps two connections does not
+ * allocate one per deposit), dropped with the last one.
+ */
+class KeyChain<Conn, Type extends string, Key> {
+  size = 2;
+  constructor(
+    public head: Record_<Conn, Type, Key>,
+    public tail: Record_<Conn, Type, Key>,
+  ) {}
+}
+
+/**
+ * A record's place in its {@link KeyChain}. A separate object, made only for
+ * keys with a chain, so that a record alone under its key spends one field
+ * (`null`) on its key list instead of three.
+ */
+class KeyLink<Conn, Type extends string, Key> {
+  constructor(
+    readonly chain: KeyChain<Conn, Type, Key>,
+    public prev: Record_<Conn, Type, Key> | null,
+    public next: Record_<Conn, Type, Key> | null,
+  ) {}
+}
+
+/**
+ * A cached connection: the {@link ConnRecord} users hold, and at the same
+ * time the node of the three intrusive doubly linked lists the cache keeps
+ * it in (all records, its type's, its type and key's), all in the same order
+ * (deposit or touch time). One object per cached connection, and `touch()`
+ * or `dropRecord()` find its place without a lookup.
+ *
+ * The links are `#private` so that a record shows, enumerates, compares and
+ * serializes as the plain `{ conn, type, key, depositedAt }` it is
+ * documented to be. The list operations are static methods of this class
+ * because only its own code can reach those fields.
+ * @internal
+ */
+export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<Conn, Type, Key> {
+  conn: Conn;
+  type: Type;
+  key: Key;
+  depositedAt: number;
+
+  // Fields cost 8 bytes each per cached connection (Node builds V8 without
+  // pointer compression): keep them few.
+  /** Its type's bucket (and through it, its cache) while cached; `null` once withdrawn or dropped. */
+  #bucket: TypeBucket<Conn, Type, Key> | null = null;
+  #prev: Record_<Conn, Type, Key> | null = null;
+  #next: Record_<Conn, Type, Key> | null = null;
+  #typePrev: Record_<Conn, Type, Key> | null = null;
+  #typeNext: Record_<Conn, Type, Key> | null = null;
+  /** Its place in its key's chain, if its key has one. */
+  #keyLink: KeyLink<Conn, Type, Key> | null = null;
+
+  constructor(conn: Conn, type: Type, key: Key, depositedAt: number) {
+    this.conn = conn;
+    this.type = type;
+    this.key = key;
+    this.depositedAt = depositedAt;
+  }
+
+  /**
+   * Whether `value` is a record cached in `index`. Anything else (a record
+   * withdrawn, dropped or of another cache, a look-alike object, a
+   * primitive) is not.
+   */
+  static isIn<C, T extends string, K>(value: unknown, index: RecordIndex<C, T, K>): value is Record_<C, T, K> {
+    // Checked with `in` first: reading a private field of an object without it throws.
+    return typeof value === 'object' && value !== null && #bucket in value && value.#bucket?.index === (index as object);
+  }
+
+  static isCached<C, T extends string, K>(record: Record_<C, T, K>): boolean {
+    return record.#bucket !== null;
+  }
+
+  /** The oldest record of that type and key, as `withdraw()` takes it. */
+  static firstOfKey<C, T extends string, K>(index: RecordIndex<C, T, K>, type: T, key: K): Record_<C, T, K> | undefined {
+    const found = index.buckets.get(type)?.keys.get(key);
+    return found instanceof KeyChain ? found.head : found;
+  }
+
+  /** The next newer record in `index` order. */
+  static next<C, T extends string, K>(record: Record_<C, T, K>): Record_<C, T, K> | null {
+    return record.#next;
+  }
+
+  /** The next newer record in `list`, which must be the index or the record's bucket. */
+  static after<C, T extends string, K>(
+    record: Record_<C, T, K>,
+    list: RecordIndex<C, T, K> | TypeBucket<C, T, K>,
+  ): Record_<C, T, K> | null {
+    return list instanceof TypeBucket ? record.#typeNext : record.#next;
+  }
+
+  /** Whether `record` is still in `list` (the index or a bucket). */
+  static isInList<C, T extends string, K>(
+    record: Record_<C, T, K>,
+    list: RecordIndex<C, T, K> | TypeBucket<C, T, K>,
+  ): boolean {
+    return list instanceof TypeBucket ? record.#bucket === list : record.#bucket?.index === list;
+  }
+
+  /** The records of `list`, oldest first, copied so callers may change the cache while they use them. */
+  static listed<C, T extends string, K>(
+    list: RecordIndex<C, T, K> | TypeBucket<C, T, K> | undefined,
+  ): Record_<C, T, K>[] {
+    const records: Record_<C, T, K>[] = [];
+    if (list instanceof TypeBucket) {
+      for (let r = list.head; r !== null; r = r.#typeNext) records.push(r);
+    } else if (list !== undefined) {
+      for (let r = list.head; r !== null; r = r.#next) records.push(r);
+    }
+    return records;
+  }
+
+  /**
+   * Appends a new record to the index, to `bucket` (its type's, already in
+   * `index.buckets`) and to its key's list.
+   */
+  static link<C, T extends string, K>(
+    record: Record_<C, T, K>,
+    index: RecordIndex<C, T, K>,
+    bucket: TypeBucket<C, T, K>,
+  ): void {
+    record.#bucket = bucket;
+    const last = index.tail;
+    record.#prev = last;
+    if (last === null) index.head = record;
+    else last.#next = record;
+    index.tail = record;
+    index.size++;
+
+    const lastOfType = bucket.tail;
+    record.#typePrev = lastOfType;
+    if (lastOfType === null) bucket.head = record;
+    else lastOfType.#typeNext = record;
+    bucket.tail = record;
+    bucket.size++;
+
+    const key = record.key;
+    const found = bucket.keys.get(key);
+    if (found === undefined) {
+      bucket.keys.set(key, record);
+    } else if (found instanceof KeyChain) {
+      const lastOfKey = found.tail;
+      (lastOfKey.#keyLink as KeyLink<C, T, K>).next = record;
+      record.#keyLink = new KeyLink(found, lastOfKey, null);
+      found.tail = record;
+      found.size++;
+    } else {
+      const chain = new KeyChain(found, record);
+      found.#keyLink = new KeyLink(chain, null, record);
+      record.#keyLink = new KeyLink(chain, found, null);
+      bucket.keys.set(key, chain);
+    }
+  }
+
+  /**
+   * Removes a record from its index, bucket and key list, and forgets the
+   * bucket once it is empty. Does nothing if it is not cached.
+   */
+  static unlink<C, T extends string, K>(record: Record_<C, T, K>): void {
+    const bucket = record.#bucket;
+    if (bucket === null) return;
+    const index = bucket.index;
+    record.#bucket = null;
+
+    const prev = record.#prev;
+    const next = record.#next;
+    if (prev === null) index.head = next;
+    else prev.#next = next;
+    if (next === null) index.tail = prev;
+    else next.#prev = prev;
+    record.#prev = null;
+    record.#next = null;
+    index.size--;
+
+    const prevOfType = record.#typePrev;
+    const nextOfType = record.#typeNext;
+    if (prevOfType === null) bucket.head = nextOfType;
+    else prevOfType.#typeNext = nextOfType;
+    if (nextOfType === null) bucket.tail = prevOfType;
+    else nextOfType.#typePrev = prevOfType;
+    record.#typePrev = null;
+    record.#typeNext = null;
+    bucket.size--;
+
+    const link = record.#keyLink;
+    if (link === null || link.chain.size === 1) {
+      bucket.keys.delete(record.key);
+    } else {
+      // At least one other record stays, so head and tail never become null.
+      const { chain, prev: prevOfKey, next: nextOfKey } = link;
+      if (prevOfKey === null) chain.head = nextOfKey as Record_<C, T, K>;
+      else (prevOfKey.#keyLink as KeyLink<C, T, K>).next = nextOfKey;
+      if (nextOfKey === null) chain.tail = prevOfKey as Record_<C, T, K>;
+      else (nextOfKey.#keyLink as KeyLink<C, T, K>).prev = prevOfKey;
+      chain.size--;
+    }
+    record.#keyLink = null;
+
+    if (bucket.size === 0) index.buckets.delete(bucket.type);
+  }
+
+  /**
+   * Makes a cached record the newest of its three lists (for `touch()`).
+   * Each list is left alone when the record already ends it, the usual case
+   * when one connection carries a burst of messages.
+   */
+  static moveToTail<C, T extends string, K>(record: Record_<C, T, K>): void {
+    const bucket = record.#bucket;
+    if (bucket === null) return;
+    const index = bucket.index;
+
+    const last = index.tail;
+    if (last !== record && last !== null) {
+      const prev = record.#prev;
+      // Not the tail, so it has a next.
+      const next = record.#next as Record_<C, T, K>;
+      if (prev === null) index.head = next;
+      else prev.#next = next;
+      next.#prev = prev;
+      last.#next = record;
+      record.#prev = last;
+      record.#next = null;
+      index.tail = record;
+    }
+
+    const lastOfType = bucket.tail;
+    if (lastOfType !== record && lastOfType !== null) {
+      const prev = record.#typePrev;
+      const next = record.#typeNext as Record_<C, T, K>;
+      if (prev === null) bucket.head = next;
+      else prev.#typeNext = next;
+      next.#typePrev = prev;
+      lastOfType.#typeNext = record;
+      record.#typePrev = lastOfType;
+      record.#typeNext = null;
+      bucket.tail = record;
+    }
+
+    const link = record.#keyLink;
+    if (link !== null && link.chain.tail !== record) {
+      const { chain, prev } = link;
+      const next = link.next as Record_<C, T, K>;
+      if (prev === null) chain.head = next;
+      else (prev.#keyLink as KeyLink<C, T, K>).next = next;
+      (next.#keyLink as KeyLink<C, T, K>).prev = prev;
+      const lastOfKey = chain.tail;
+      (lastOfKey.#keyLink as KeyLink<C, T, K>).next = record;
+      link.prev = lastOfKey;
+      link.next = null;
+      chain.tail = record;
+    }
+  }
+}
+
+// Records used to be plain object literals, and are documented as
+// `{ conn, type, key, depositedAt }`: keep them looking like that to
+// `console.log` (no class-name prefix) and to `constructor` checks.
+Object.defineProperty(CachedRecord.prototype, 'constructor', {
+  value: Object,
+  writable: true,
+  enumerable: false,
+  configurable: true,
+});
