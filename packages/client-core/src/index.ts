@@ -43,7 +43,9 @@ export {
 } from './message.js';
 export type { Message, MessageInit, MessageClock, ValidateMessageOptions, DecodeMessageOptions, Hello } from './message.js';
 export { entryNameFor, hashedEntryName, isHashedEntryName, SOCKET_PATH_BUDGET, HASHED_NAME_PREFIX } from './peer-name.js';
-export { RouteDirectory, spawnRoute, removeRoute, secureSocketFile, parseRouteAddress, isTcpAddress } from './route-directory.js';
+export { RouteDirectory, spawnRoute, removeRoute } from './route-directory.js';
+export { secureSocketFile } from './route-fs.js';
+export { parseRouteAddress, isTcpAddress } from './route-address.js';
 export type {
   EntryKind,
   Liveness,
@@ -57,7 +59,7 @@ export type {
   ClaimOptions,
   RouteClaim,
   SpawnRouteOptions,
-} from './route-directory.js';
+} from './route-types.js';
 export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
 export { whenSocketReady } from './socket-ready.js';
 export type { ClientOptions, Clock } from './options.js';

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { EntryProbe, RouteAddress } from './route-directory.js';
+import type { EntryProbe, RouteAddress } from './route-types.js';
 
 /**
  * How a listening peer appears in the route directory:

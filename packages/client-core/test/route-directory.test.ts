@@ -9,20 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IdInUseError, InvalidIdError, RouteError } from '../src/errors.js';
 import { hashedEntryName } from '../src/peer-name.js';
-import {
-  isTcpAddress,
-  removeRoute,
-  RouteDirectory,
-  secureSocketFile,
-  spawnRoute,
-  type EntryProbe,
-  type RouteClaim,
-  type RouteDirectoryOptions,
-} from '../src/route-directory.js';
+import { isTcpAddress } from '../src/route-address.js';
+import { removeRoute, RouteDirectory, spawnRoute } from '../src/route-directory.js';
+import { secureSocketFile } from '../src/route-fs.js';
+import type { EntryProbe, RouteClaim, RouteDirectoryOptions } from '../src/route-types.js';
 
 const fsp = fs.promises;
 const FIXTURE = path.join(__dirname, 'fixtures', 'route-holder.js');
-const COMPILED = path.join(__dirname, '..', 'dist', 'route-directory.js');
+/** The modules the fixture runs compiled; tsc -b re-emits only those that changed. */
+const COMPILED_MODULES = ['route-directory', 'entry-store', 'route-claim', 'route-address', 'route-checks', 'route-fs'];
 
 /** The Unix transport's probe, as client-unix will inject it. */
 const unixProbe: EntryProbe = (target) =>
@@ -49,9 +44,12 @@ const children: ChildProcess[] = [];
 const claims: RouteClaim[] = [];
 
 beforeAll(() => {
-  const source = path.join(__dirname, '..', 'src', 'route-directory.ts');
-  if (!fs.existsSync(COMPILED) || fs.statSync(COMPILED).mtimeMs < fs.statSync(source).mtimeMs) {
-    throw new Error(`${COMPILED} is missing or older than its source: run \`node_modules/.bin/tsc -b packages/client-core\` first`);
+  for (const name of COMPILED_MODULES) {
+    const source = path.join(__dirname, '..', 'src', `${name}.ts`);
+    const compiled = path.join(__dirname, '..', 'dist', `${name}.js`);
+    if (!fs.existsSync(compiled) || fs.statSync(compiled).mtimeMs < fs.statSync(source).mtimeMs) {
+      throw new Error(`${compiled} is missing or older than its source: run \`node_modules/.bin/tsc -b packages/client-core\` first`);
+    }
   }
 });
 
