@@ -92,7 +92,9 @@ class ConnectionTable implements ReadonlyMap<string, ConnectionEntry> {
    * at its newer one, and busy connections are left out (they are not idle).
    */
   *byIdleness(): Generator<readonly [string, ConnectionEntry]> {
-    for (const record of this.#cache.records()) {
+    // Lazy: the role stops at the first peer that is not idle and closes
+    // only after the walk, so this costs O(number closed) (not a snapshot).
+    for (const record of this.#cache.oldest()) {
       if (!record.conn.flushed) continue;
       const other = this.#cache.find(record.type === 'outbound' ? 'inbound' : 'outbound', record.key);
       if (other !== undefined && other.conn.lastActive >= record.conn.lastActive) continue;

@@ -1,6 +1,6 @@
 import type { ConnRecord } from './types.js';
 
-type Record_<Conn, Type extends string, Key> = CachedRecord<Conn, Type, Key>;
+type Rec<Conn, Type extends string, Key> = CachedRecord<Conn, Type, Key>;
 
 /**
  * Everything one cache holds: all its records in least-recently-used order
@@ -8,11 +8,52 @@ type Record_<Conn, Type extends string, Key> = CachedRecord<Conn, Type, Key>;
  * @internal
  */
 export class RecordIndex<Conn, Type extends string, Key> {
-  head: Record_<Conn, Type, Key> | null = null;
-  tail: Record_<Conn, Type, Key> | null = null;
+  head: Rec<Conn, Type, Key> | null = null;
+  tail: Rec<Conn, Type, Key> | null = null;
   size = 0;
   /** Only types with at least one cached record, so `getTypes()` is a key list. */
   readonly buckets = new Map<Type, TypeBucket<Conn, Type, Key>>();
+  /**
+   * The two buckets found last, newest first. Most caches hold one or two
+   * types (the clients: `'outbound'` and `'inbound'`), so this usually saves
+   * the `Map` lookup by type that every operation starts with.
+   */
+  #recent: TypeBucket<Conn, Type, Key> | undefined = undefined;
+  #older: TypeBucket<Conn, Type, Key> | undefined = undefined;
+
+  /** The bucket of `type`, if it has cached records. */
+  bucket(type: Type): TypeBucket<Conn, Type, Key> | undefined {
+    const recent = this.#recent;
+    if (recent !== undefined && recent.type === type) return recent;
+    const older = this.#older;
+    if (older !== undefined && older.type === type) {
+      this.#older = recent;
+      this.#recent = older;
+      return older;
+    }
+    const bucket = this.buckets.get(type);
+    if (bucket !== undefined) {
+      this.#older = recent;
+      this.#recent = bucket;
+    }
+    return bucket;
+  }
+
+  addBucket(bucket: TypeBucket<Conn, Type, Key>): void {
+    this.buckets.set(bucket.type, bucket);
+    this.#older = this.#recent;
+    this.#recent = bucket;
+  }
+
+  deleteBucket(bucket: TypeBucket<Conn, Type, Key>): void {
+    this.buckets.delete(bucket.type);
+    if (this.#recent === bucket) {
+      this.#recent = this.#older;
+      this.#older = undefined;
+    } else if (this.#older === bucket) {
+      this.#older = undefined;
+    }
+  }
 }
 
 /**
@@ -21,15 +62,15 @@ export class RecordIndex<Conn, Type extends string, Key> {
  * @internal
  */
 export class TypeBucket<Conn, Type extends string, Key> {
-  head: Record_<Conn, Type, Key> | null = null;
-  tail: Record_<Conn, Type, Key> | null = null;
+  head: Rec<Conn, Type, Key> | null = null;
+  tail: Rec<Conn, Type, Key> | null = null;
   size = 0;
   /**
    * A key's record, or its {@link KeyChain} once a second record of the
    * same type and key was deposited. One connection per key is the common
    * case: it costs no list object at all.
    */
-  readonly keys = new Map<Key, Record_<Conn, Type, Key> | KeyChain<Conn, Type, Key>>();
+  readonly keys = new Map<Key, Rec<Conn, Type, Key> | KeyChain<Conn, Type, Key>>();
 
   /**
    * @param index The index it belongs to; records reach their cache
@@ -54,8 +95,8 @@ export class TypeBucket<Conn, Type extends string, Key> {
 class KeyChain<Conn, Type extends string, Key> {
   size = 2;
   constructor(
-    public head: Record_<Conn, Type, Key>,
-    public tail: Record_<Conn, Type, Key>,
+    public head: Rec<Conn, Type, Key>,
+    public tail: Rec<Conn, Type, Key>,
   ) {}
 }
 
@@ -67,8 +108,8 @@ class KeyChain<Conn, Type extends string, Key> {
 class KeyLink<Conn, Type extends string, Key> {
   constructor(
     readonly chain: KeyChain<Conn, Type, Key>,
-    public prev: Record_<Conn, Type, Key> | null,
-    public next: Record_<Conn, Type, Key> | null,
+    public prev: Rec<Conn, Type, Key> | null,
+    public next: Rec<Conn, Type, Key> | null,
   ) {}
 }
 
@@ -86,19 +127,23 @@ class KeyLink<Conn, Type extends string, Key> {
  * @internal
  */
 export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<Conn, Type, Key> {
-  conn: Conn;
-  type: Type;
-  key: Key;
-  depositedAt: number;
+  // `declare`: created by the constructor's assignments, not first as
+  // `undefined` by a field definition. V8 then stores `depositedAt` as a
+  // double in place, where `undefined` first would make every `touch()`
+  // allocate a new number.
+  declare conn: Conn;
+  declare type: Type;
+  declare key: Key;
+  declare depositedAt: number;
 
   // Fields cost 8 bytes each per cached connection (Node builds V8 without
   // pointer compression): keep them few.
   /** Its type's bucket (and through it, its cache) while cached; `null` once withdrawn or dropped. */
   #bucket: TypeBucket<Conn, Type, Key> | null = null;
-  #prev: Record_<Conn, Type, Key> | null = null;
-  #next: Record_<Conn, Type, Key> | null = null;
-  #typePrev: Record_<Conn, Type, Key> | null = null;
-  #typeNext: Record_<Conn, Type, Key> | null = null;
+  #prev: Rec<Conn, Type, Key> | null = null;
+  #next: Rec<Conn, Type, Key> | null = null;
+  #typePrev: Rec<Conn, Type, Key> | null = null;
+  #typeNext: Rec<Conn, Type, Key> | null = null;
   /** Its place in its key's chain, if its key has one. */
   #keyLink: KeyLink<Conn, Type, Key> | null = null;
 
@@ -114,47 +159,64 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
    * withdrawn, dropped or of another cache, a look-alike object, a
    * primitive) is not.
    */
-  static isIn<C, T extends string, K>(value: unknown, index: RecordIndex<C, T, K>): value is Record_<C, T, K> {
+  static isIn<C, T extends string, K>(value: unknown, index: RecordIndex<C, T, K>): value is Rec<C, T, K> {
     // Checked with `in` first: reading a private field of an object without it throws.
-    return typeof value === 'object' && value !== null && #bucket in value && value.#bucket?.index === (index as object);
+    return (
+      typeof value === 'object' && value !== null && #bucket in value && value.#bucket?.index === (index as object)
+    );
   }
 
-  static isCached<C, T extends string, K>(record: Record_<C, T, K>): boolean {
+  static isCached<C, T extends string, K>(record: Rec<C, T, K>): boolean {
     return record.#bucket !== null;
   }
 
   /** The oldest record of that type and key, as `withdraw()` takes it. */
-  static firstOfKey<C, T extends string, K>(index: RecordIndex<C, T, K>, type: T, key: K): Record_<C, T, K> | undefined {
-    const found = index.buckets.get(type)?.keys.get(key);
+  static firstOfKey<C, T extends string, K>(
+    index: RecordIndex<C, T, K>,
+    type: T,
+    key: K,
+  ): Rec<C, T, K> | undefined {
+    const found = index.bucket(type)?.keys.get(key);
     return found instanceof KeyChain ? found.head : found;
   }
 
   /** The next newer record in `index` order. */
-  static next<C, T extends string, K>(record: Record_<C, T, K>): Record_<C, T, K> | null {
+  static next<C, T extends string, K>(record: Rec<C, T, K>): Rec<C, T, K> | null {
     return record.#next;
   }
 
   /** The next newer record in `list`, which must be the index or the record's bucket. */
   static after<C, T extends string, K>(
-    record: Record_<C, T, K>,
+    record: Rec<C, T, K>,
     list: RecordIndex<C, T, K> | TypeBucket<C, T, K>,
-  ): Record_<C, T, K> | null {
+  ): Rec<C, T, K> | null {
     return list instanceof TypeBucket ? record.#typeNext : record.#next;
   }
 
   /** Whether `record` is still in `list` (the index or a bucket). */
   static isInList<C, T extends string, K>(
-    record: Record_<C, T, K>,
+    record: Rec<C, T, K>,
     list: RecordIndex<C, T, K> | TypeBucket<C, T, K>,
   ): boolean {
     return list instanceof TypeBucket ? record.#bucket === list : record.#bucket?.index === list;
   }
 
   /** The records of `list`, oldest first, copied so callers may change the cache while they use them. */
+  /** The records of a list, read lazily (the list must not change meanwhile). */
+  static *walk<C, T extends string, K>(
+    list: RecordIndex<C, T, K> | TypeBucket<C, T, K> | undefined,
+  ): Generator<Rec<C, T, K>, void, undefined> {
+    if (list instanceof TypeBucket) {
+      for (let r = list.head; r !== null; r = r.#typeNext) yield r;
+    } else if (list !== undefined) {
+      for (let r = list.head; r !== null; r = r.#next) yield r;
+    }
+  }
+
   static listed<C, T extends string, K>(
     list: RecordIndex<C, T, K> | TypeBucket<C, T, K> | undefined,
-  ): Record_<C, T, K>[] {
-    const records: Record_<C, T, K>[] = [];
+  ): Rec<C, T, K>[] {
+    const records: Rec<C, T, K>[] = [];
     if (list instanceof TypeBucket) {
       for (let r = list.head; r !== null; r = r.#typeNext) records.push(r);
     } else if (list !== undefined) {
@@ -168,7 +230,7 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
    * `index.buckets`) and to its key's list.
    */
   static link<C, T extends string, K>(
-    record: Record_<C, T, K>,
+    record: Rec<C, T, K>,
     index: RecordIndex<C, T, K>,
     bucket: TypeBucket<C, T, K>,
   ): void {
@@ -209,7 +271,7 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
    * Removes a record from its index, bucket and key list, and forgets the
    * bucket once it is empty. Does nothing if it is not cached.
    */
-  static unlink<C, T extends string, K>(record: Record_<C, T, K>): void {
+  static unlink<C, T extends string, K>(record: Rec<C, T, K>): void {
     const bucket = record.#bucket;
     if (bucket === null) return;
     const index = bucket.index;
@@ -241,15 +303,15 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
     } else {
       // At least one other record stays, so head and tail never become null.
       const { chain, prev: prevOfKey, next: nextOfKey } = link;
-      if (prevOfKey === null) chain.head = nextOfKey as Record_<C, T, K>;
+      if (prevOfKey === null) chain.head = nextOfKey as Rec<C, T, K>;
       else (prevOfKey.#keyLink as KeyLink<C, T, K>).next = nextOfKey;
-      if (nextOfKey === null) chain.tail = prevOfKey as Record_<C, T, K>;
+      if (nextOfKey === null) chain.tail = prevOfKey as Rec<C, T, K>;
       else (nextOfKey.#keyLink as KeyLink<C, T, K>).prev = prevOfKey;
       chain.size--;
     }
     record.#keyLink = null;
 
-    if (bucket.size === 0) index.buckets.delete(bucket.type);
+    if (bucket.size === 0) index.deleteBucket(bucket);
   }
 
   /**
@@ -257,7 +319,7 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
    * Each list is left alone when the record already ends it, the usual case
    * when one connection carries a burst of messages.
    */
-  static moveToTail<C, T extends string, K>(record: Record_<C, T, K>): void {
+  static moveToTail<C, T extends string, K>(record: Rec<C, T, K>): void {
     const bucket = record.#bucket;
     if (bucket === null) return;
     const index = bucket.index;
@@ -266,7 +328,7 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
     if (last !== record && last !== null) {
       const prev = record.#prev;
       // Not the tail, so it has a next.
-      const next = record.#next as Record_<C, T, K>;
+      const next = record.#next as Rec<C, T, K>;
       if (prev === null) index.head = next;
       else prev.#next = next;
       next.#prev = prev;
@@ -279,7 +341,7 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
     const lastOfType = bucket.tail;
     if (lastOfType !== record && lastOfType !== null) {
       const prev = record.#typePrev;
-      const next = record.#typeNext as Record_<C, T, K>;
+      const next = record.#typeNext as Rec<C, T, K>;
       if (prev === null) bucket.head = next;
       else prev.#typeNext = next;
       next.#typePrev = prev;
@@ -292,7 +354,7 @@ export class CachedRecord<Conn, Type extends string, Key> implements ConnRecord<
     const link = record.#keyLink;
     if (link !== null && link.chain.tail !== record) {
       const { chain, prev } = link;
-      const next = link.next as Record_<C, T, K>;
+      const next = link.next as Rec<C, T, K>;
       if (prev === null) chain.head = next;
       else (prev.#keyLink as KeyLink<C, T, K>).next = next;
       (next.#keyLink as KeyLink<C, T, K>).prev = prev;

@@ -62,7 +62,8 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
   #hits = 0;
   #misses = 0;
   #dropCount = 0;
-  readonly #drops = new Map<string, number>(BUILTIN_REASONS.map((reason) => [reason, 0]));
+  /** Drops by reason, built-in reasons first; a mutable cell each, so counting takes one lookup. */
+  readonly #drops = new Map<string, { count: number }>(BUILTIN_REASONS.map((reason) => [reason, { count: 0 }]));
 
   /** True while a public operation runs; nested (re-entrant) calls join it. */
   #inOperation = false;
@@ -145,7 +146,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     const cap = checkCapacity(args[0], `capacity(${JSON.stringify(type)})`);
     if (cap === null) this.#capacities.delete(type);
     else this.#capacities.set(type, cap);
-    const bucket = this.#index.buckets.get(type);
+    const bucket = this.#index.bucket(type);
     if (bucket !== undefined) bucket.limit = cap ?? Infinity;
     this.#guard(() => this.enforceLimits(type));
     return previous;
@@ -167,10 +168,10 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     checkType(type);
     const record = new CachedRecord(conn, type, key, this.#now());
     const index = this.#index;
-    let bucket = index.buckets.get(type);
+    let bucket = index.bucket(type);
     if (bucket === undefined) {
       bucket = new TypeBucket(index, type, this.#capacities.get(type) ?? Infinity);
-      index.buckets.set(type, bucket);
+      index.addBucket(bucket);
     }
     CachedRecord.link(record, index, bucket);
     this.#deposits++;
@@ -302,7 +303,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
         return this.#guard(() => this.#dropOlderThan(selector, reason ?? 'age'));
       }
       case 'string': {
-        const bucket = this.#index.buckets.get(selector);
+        const bucket = this.#index.bucket(selector);
         if (bucket === undefined) return 0;
         return this.#guard(() => this.#dropAll(CachedRecord.listed(bucket), reason ?? 'type'));
       }
@@ -369,6 +370,27 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
     return records.values();
   }
 
+  /**
+   * The cached records (of `type`, or all), least recently used first, read
+   * lazily: each record taken costs O(1), so a walk that stops at the first
+   * record still in use costs only what it read, whatever the cache's size.
+   * Unlike {@link records}, this is not a snapshot: do not deposit, touch,
+   * withdraw or drop while iterating; collect what you need, then act.
+   *
+   * @example
+   * ```ts
+   * const stale = [];
+   * for (const record of cache.oldest()) {
+   *   if (record.depositedAt > cutoff) break;
+   *   stale.push(record);
+   * }
+   * for (const record of stale) cache.dropRecord(record, 'idle');
+   * ```
+   */
+  oldest(type?: Type): IterableIterator<ConnRecord<Conn, Type, Key>> {
+    return CachedRecord.walk(this.#list(type));
+  }
+
   /** How many connections are cached. */
   get size(): number {
     return this.#index.size;
@@ -382,7 +404,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
       deposits: this.#deposits,
       hits: this.#hits,
       misses: this.#misses,
-      drops: Object.fromEntries(this.#drops),
+      drops: Object.fromEntries(Array.from(this.#drops, ([reason, { count }]) => [reason, count])),
       size: this.#index.size,
       sizeByType,
     };
@@ -447,7 +469,7 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
   }
 
   #list(type: Type | undefined): EvictionList<Conn, Type, Key> | undefined {
-    return type === undefined ? this.#index : this.#index.buckets.get(type);
+    return type === undefined ? this.#index : this.#index.bucket(type);
   }
 
   /**
@@ -457,7 +479,9 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
   #drop(record: Entry<Conn, Type, Key>, reason: DropReason): void {
     CachedRecord.unlink(record);
     this.#dropCount++;
-    this.#drops.set(reason, (this.#drops.get(reason) ?? 0) + 1);
+    const counter = this.#drops.get(reason);
+    if (counter === undefined) this.#drops.set(reason, { count: 1 });
+    else counter.count++;
     try {
       try {
         this.dropping(record, reason);
@@ -548,10 +572,9 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
       const total = this.#total;
       return total !== null && index.size > total ? index : null;
     }
-    const cap = this.#capacities.get(type);
-    if (cap === undefined) return null;
-    const bucket = index.buckets.get(type);
-    return bucket !== undefined && bucket.size > cap ? bucket : null;
+    // The bucket's copy of the type's capacity: no lookup in #capacities.
+    const bucket = index.bucket(type);
+    return bucket !== undefined && bucket.size > bucket.limit ? bucket : null;
   }
 
   /**
@@ -577,7 +600,8 @@ export class ConnCache<Conn, Type extends string = string, Key = string> {
       }
     }
 
-    for (list = this.#over(type); list !== null; list = this.#over(type)) {
+    // `list` is current: no callback ran since it was read.
+    for (; list !== null; list = this.#over(type)) {
       const oldest = list.head;
       if (oldest === null) return;
       this.#drop(oldest, reason);
