@@ -2,13 +2,13 @@
 // EndpointConfig as JSON in argv[2]. It opens the listening end, then obeys
 // commands on the IPC channel (which carries control only, never the
 // benchmark's messages):
-//   { cmd: 'count', total, warmup } -> 'armed'; after `total` messages,
-//       'counted' with the time from message `warmup` to message `total`
+//   { cmd: 'count', total } -> 'armed'; after `total` messages, 'counted'
+//       with the sharedNow() time at which the last one arrived
 //   { cmd: 'echo' } -> 'armed'; then every message is sent back
 //   { cmd: 'close' } -> closes the endpoint and exits
-import { performance } from 'node:perf_hooks';
 import { listenEndpoint, type EndpointConfig } from './messaging-endpoints.js';
 import type { ChildCommand, ChildReport } from './messaging-protocol.js';
+import { sharedNow } from './messaging-wire.js';
 
 function report(message: ChildReport): void {
   process.send?.(message);
@@ -21,23 +21,20 @@ async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
 
   let total = 0;
-  let warmup = 0;
   let seen = 0;
-  let started = 0;
   const count = (): void => {
     seen++;
-    if (seen === warmup) started = performance.now();
     if (seen === total) {
-      const ms = performance.now() - started;
+      const lastAt = sharedNow();
       endpoint.onMessage = () => {};
-      report({ type: 'counted', messages: total - warmup, ms });
+      report({ type: 'counted', messages: seen, lastAt });
     }
   };
 
   process.on('message', (command: ChildCommand) => {
     switch (command.cmd) {
       case 'count':
-        ({ total, warmup } = command);
+        ({ total } = command);
         seen = 0;
         endpoint.onMessage = count;
         report({ type: 'armed' });
@@ -57,7 +54,7 @@ async function main(): Promise<void> {
         break;
     }
   });
-  report(address === undefined ? { type: 'ready' } : { type: 'ready', address });
+  report({ type: 'ready', address });
 }
 
 main().catch((error: unknown) => {

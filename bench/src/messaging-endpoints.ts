@@ -1,15 +1,29 @@
 import { once } from 'node:events';
-import { createConnection, createServer, type NetConnectOpts, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import type { Client, Message } from '@ipcm/client-core';
-import { CHILD_ID, FrameWriter, PARENT_ID, TEXT, bareFrameParser, bareMessage, encodeBareFrame, type Content } from './messaging-wire.js';
+import { NodeIpcEndpoint } from './messaging-node-ipc.js';
+import type { PeerAddress } from './messaging-protocol.js';
 import { transportNamed } from './messaging-transports.js';
+import { CHILD_ID, FrameWriter, PARENT_ID, bareFrameParser, bareMessage, encodeBareFrame, sharedNow, type Content } from './messaging-wire.js';
+import { ZmqEndpoint } from './messaging-zeromq.js';
 
-/** The implementations compared by the messaging suite. */
-export type MessagingImpl = '@ipcm' | 'bare' | 'bare+cork';
-export const MESSAGING_IMPLS: readonly MessagingImpl[] = ['@ipcm', 'bare', 'bare+cork'];
+/** The implementations compared by the messaging suites. */
+export type MessagingImpl = '@ipcm' | 'bare' | 'bare+cork' | 'node-ipc' | 'zeromq';
+export const MESSAGING_IMPLS: readonly MessagingImpl[] = ['@ipcm', 'bare', 'bare+cork', 'node-ipc', 'zeromq'];
 
-/** @ipcm sends issued before awaiting them, in the one-way throughput test. */
+/** @ipcm sends issued before awaiting them, in the one-way throughput test (small messages). */
 export const IPCM_SEND_BATCH = 1000;
+/**
+ * ... and at most this many bytes of content per batch: 1,000 sends of
+ * 64 KiB would queue 64 MiB, past the default `maxPendingBytes` (16 MiB),
+ * and a real sender of big messages awaits them sooner.
+ */
+export const IPCM_SEND_BATCH_BYTES = 1 << 20;
+
+/** Sends per batch for messages whose content has `textBytes` of text. */
+export function ipcmSendBatch(textBytes: number): number {
+  return Math.max(1, Math.min(IPCM_SEND_BATCH, Math.floor(IPCM_SEND_BATCH_BYTES / Math.max(1, textBytes))));
+}
 
 /** How the child process is told what to be. Passed as JSON in argv. */
 export interface EndpointConfig {
@@ -27,9 +41,10 @@ export interface Endpoint {
   send(content: Content): void;
   /**
    * Sends `count` messages (content `{ seq, text }`) as fast as this
-   * implementation allows, and resolves once all were handed over.
+   * implementation allows, and resolves once all were handed over, with the
+   * {@link sharedNow} time at which it started on message `mark`.
    */
-  blast(count: number): Promise<void>;
+  blast(count: number, text: string, mark: number): Promise<number>;
   /** Connections this end opened, when the implementation counts them. */
   connects(): number | undefined;
   /** The first send failure, if any. */
@@ -59,16 +74,22 @@ class IpcmEndpoint implements Endpoint {
     this.#client.send(this.#peer, content).then(undefined, this.#fail);
   }
 
-  async blast(count: number): Promise<void> {
+  async blast(count: number, text: string, mark: number): Promise<number> {
     const client = this.#client;
     const peer = this.#peer;
+    const batch = ipcmSendBatch(text.length);
+    let markAt = NaN;
     for (let sent = 0; sent < count; ) {
-      const n = Math.min(IPCM_SEND_BATCH, count - sent);
+      const n = Math.min(batch, count - sent);
       const pending = new Array<Promise<void>>(n);
-      for (let i = 0; i < n; i++) pending[i] = client.send(peer, { seq: sent + i, text: TEXT });
+      for (let i = 0; i < n; i++) {
+        if (sent + i === mark) markAt = sharedNow();
+        pending[i] = client.send(peer, { seq: sent + i, text });
+      }
       await Promise.all(pending);
       sent += n;
     }
+    return markAt;
   }
 
   connects(): number {
@@ -119,13 +140,16 @@ class BareEndpoint implements Endpoint {
     this.#writer.write(this.#frame(content));
   }
 
-  async blast(count: number): Promise<void> {
+  async blast(count: number, text: string, mark: number): Promise<number> {
     const writer = this.#writer;
     const socket = this.#socket;
     if (writer === undefined || socket === undefined) throw new Error('bare endpoint is not connected');
+    let markAt = NaN;
     for (let i = 0; i < count; i++) {
-      if (!writer.write(this.#frame({ seq: i, text: TEXT }))) await once(socket, 'drain');
+      if (i === mark) markAt = sharedNow();
+      if (!writer.write(this.#frame({ seq: i, text }))) await once(socket, 'drain');
     }
+    return markAt;
   }
 
   connects(): undefined {
@@ -145,43 +169,67 @@ class BareEndpoint implements Endpoint {
 }
 
 /**
- * The child's end: an @ipcm client that listens, or a bare server. Returns
- * the address a bare parent must connect to.
+ * The child's end: an @ipcm client that listens, a bare or node-ipc server,
+ * or zeromq sockets bound. Returns where the parent must dial (nothing for
+ * @ipcm, which finds the child in the route directory).
  */
-export async function listenEndpoint(config: EndpointConfig): Promise<{ endpoint: Endpoint; address?: NetConnectOpts }> {
+export async function listenEndpoint(config: EndpointConfig): Promise<{ endpoint: Endpoint; address: PeerAddress }> {
   const transport = transportNamed(config.transport);
-  if (config.impl === '@ipcm') {
-    const client = await transport.createClient(CHILD_ID, config.dir);
-    return { endpoint: new IpcmEndpoint(client, PARENT_ID) };
+  switch (config.impl) {
+    case '@ipcm': {
+      const client = await transport.createClient(CHILD_ID, config.dir);
+      return { endpoint: new IpcmEndpoint(client, PARENT_ID), address: {} };
+    }
+    case 'node-ipc': {
+      const address = await transport.nodeIpcAddress(config.dir);
+      return { endpoint: await NodeIpcEndpoint.listen(CHILD_ID, PARENT_ID, address), address: { net: address } };
+    }
+    case 'zeromq': {
+      const { endpoint, endpoints } = await ZmqEndpoint.listen(CHILD_ID, PARENT_ID, (name) => transport.zmqBindEndpoint(config.dir, name));
+      return { endpoint, address: { zmq: endpoints } };
+    }
+    case 'bare':
+    case 'bare+cork': {
+      const endpoint = new BareEndpoint(CHILD_ID, PARENT_ID, config.impl === 'bare+cork');
+      const server = createServer((socket) => {
+        transport.configureSocket?.(socket);
+        endpoint.attach(socket);
+      });
+      endpoint.listenWith(server);
+      const listen = transport.bareListenOptions(config.dir);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(listen, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return { endpoint, address: { net: transport.bareConnectOptions(server, listen) } };
+    }
   }
-  const endpoint = new BareEndpoint(CHILD_ID, PARENT_ID, config.impl === 'bare+cork');
-  const server = createServer((socket) => {
-    transport.configureSocket?.(socket);
-    endpoint.attach(socket);
-  });
-  endpoint.listenWith(server);
-  const listen = transport.bareListenOptions(config.dir);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  return { endpoint, address: transport.bareConnectOptions(server, listen) };
 }
 
-/** The parent's end: an @ipcm client (it dials on first send), or a bare socket connected to `address`. */
-export async function dialEndpoint(config: EndpointConfig, address: NetConnectOpts | undefined): Promise<Endpoint> {
+/** The parent's end: an @ipcm client (it dials on first send), or a connection to the child's `address`. */
+export async function dialEndpoint(config: EndpointConfig, address: PeerAddress): Promise<Endpoint> {
   const transport = transportNamed(config.transport);
-  if (config.impl === '@ipcm') {
-    return new IpcmEndpoint(await transport.createClient(PARENT_ID, config.dir), CHILD_ID);
+  switch (config.impl) {
+    case '@ipcm':
+      return new IpcmEndpoint(await transport.createClient(PARENT_ID, config.dir), CHILD_ID);
+    case 'node-ipc':
+      if (address.net === undefined) throw new Error('node-ipc: the child sent no address');
+      return NodeIpcEndpoint.dial(PARENT_ID, CHILD_ID, address.net);
+    case 'zeromq':
+      if (address.zmq === undefined) throw new Error('zeromq: the child sent no endpoints');
+      return ZmqEndpoint.dial(PARENT_ID, CHILD_ID, address.zmq);
+    case 'bare':
+    case 'bare+cork': {
+      if (address.net === undefined) throw new Error(`${config.impl}: the child sent no address`);
+      const socket = createConnection(address.net);
+      await once(socket, 'connect');
+      transport.configureSocket?.(socket);
+      const endpoint = new BareEndpoint(PARENT_ID, CHILD_ID, config.impl === 'bare+cork');
+      endpoint.attach(socket);
+      return endpoint;
+    }
   }
-  if (address === undefined) throw new Error(`${config.impl}: the child sent no address`);
-  const socket = createConnection(address);
-  await once(socket, 'connect');
-  transport.configureSocket?.(socket);
-  const endpoint = new BareEndpoint(PARENT_ID, CHILD_ID, config.impl === 'bare+cork');
-  endpoint.attach(socket);
-  return endpoint;
 }

@@ -1,13 +1,14 @@
-import type { ListenOptions, NetConnectOpts, Server, Socket } from 'node:net';
+import { createServer, type AddressInfo, type ListenOptions, type NetConnectOpts, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@ipcm/client-core';
+import { TcpClient } from '@ipcm/client-tcp';
 import { UnixClient } from '@ipcm/client-unix';
 
 /**
  * What the messaging benchmark needs from a transport: a way to make an
- * @ipcm client, and where the bare `net` baseline listens and connects. The
- * suite and its child process pick a transport by name from
- * {@link TRANSPORTS}; adding one (TCP over 127.0.0.1) is adding an entry.
+ * @ipcm client, where the bare `net` baseline and node-ipc listen, and what
+ * zeromq binds. The suites and their child processes pick a transport by
+ * name from {@link TRANSPORTS}; adding one is adding an entry.
  */
 export interface MessagingTransport {
   /** An @ipcm client of this transport with id `id` in the route directory `route`. */
@@ -18,6 +19,26 @@ export interface MessagingTransport {
   bareConnectOptions(server: Server, listen: ListenOptions): NetConnectOpts;
   /** Per-socket setup of the bare baseline (for TCP: `setNoDelay`). */
   configureSocket?(socket: Socket): void;
+  /**
+   * Where node-ipc's server listens: a socket path, or a loopback host and a
+   * free port (node-ipc cannot listen on port 0: it reads 0 as "use the
+   * default port 8000").
+   */
+  nodeIpcAddress(dir: string): Promise<NetConnectOpts>;
+  /** What a zeromq socket named `name` binds to; may end in `:*` (the bound endpoint is read back). */
+  zmqBindEndpoint(dir: string, name: string): string;
+}
+
+/** A free loopback port: listen on port 0, read the port, close. Racy, but only this run binds ports here. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export const TRANSPORTS: Readonly<Record<string, MessagingTransport>> = {
@@ -25,6 +46,18 @@ export const TRANSPORTS: Readonly<Record<string, MessagingTransport>> = {
     createClient: (id, route) => UnixClient.create({ id, route }),
     bareListenOptions: (dir) => ({ path: join(dir, 'bare.sock') }),
     bareConnectOptions: (_server, listen) => ({ path: listen.path as string }),
+    nodeIpcAddress: async (dir) => ({ path: join(dir, 'ni.sock') }),
+    zmqBindEndpoint: (dir, name) => `ipc://${join(dir, `${name}.sock`)}`,
+  },
+  tcp: {
+    // Listens on 127.0.0.1, a free port, published in the route directory.
+    createClient: (id, route) => TcpClient.create({ id, route }),
+    bareListenOptions: () => ({ host: '127.0.0.1', port: 0 }),
+    bareConnectOptions: (server) => ({ host: '127.0.0.1', port: (server.address() as AddressInfo).port }),
+    // @ipcm and zeromq disable Nagle's algorithm on their TCP sockets; node-ipc does not, and is left as it is.
+    configureSocket: (socket) => socket.setNoDelay(true),
+    nodeIpcAddress: async () => ({ host: '127.0.0.1', port: await freePort() }),
+    zmqBindEndpoint: () => 'tcp://127.0.0.1:*',
   },
 };
 

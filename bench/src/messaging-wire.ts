@@ -22,6 +22,33 @@ export const PARENT_ID = 'p';
 export const CHILD_ID = 'c';
 export const TEXT = 'hi';
 
+/**
+ * A `text` of exactly `bytes` ASCII characters for the message-size sweep:
+ * letters and digits in a fixed pseudo-random order (the same for every
+ * implementation and run), nothing JSON must escape, so `bytes` is also
+ * what it adds to the JSON.
+ */
+export function textOfSize(bytes: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  let state = 0x9e3779b9;
+  let text = '';
+  for (let i = 0; i < bytes; i++) {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    text += alphabet[(state >>> 16) % alphabet.length];
+  }
+  return text;
+}
+
+/**
+ * Milliseconds on the system-wide monotonic clock (CLOCK_MONOTONIC, via
+ * `process.hrtime`), so times taken in two processes of one machine can be
+ * subtracted: a one-way trial runs from the sender's mark to the receiver's
+ * last message. (`performance.now()` counts from each process's own start.)
+ */
+export function sharedNow(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
 let stampOrd = 0;
 
 /**

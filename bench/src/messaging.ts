@@ -1,21 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { createMessage, encodeValueFrame, removeRoute, spawnRoute } from '@ipcm/client-core';
-import { compiledEntry } from './child-entry.js';
 import { median, medianOfRatios, percentileSorted } from './measure.js';
-import {
-  IPCM_SEND_BATCH,
-  MESSAGING_IMPLS,
-  dialEndpoint,
-  type Endpoint,
-  type EndpointConfig,
-  type MessagingImpl,
-} from './messaging-endpoints.js';
-import type { ChildCommand, ChildReport } from './messaging-protocol.js';
-import { CHILD_ID, PARENT_ID, TEXT, bareMessage, encodeBareFrame } from './messaging-wire.js';
+import { IPCM_SEND_BATCH, MESSAGING_IMPLS, type MessagingImpl } from './messaging-endpoints.js';
+import { wireBytes } from './messaging-frames.js';
+import { Pair } from './messaging-pair.js';
+import { TEXT } from './messaging-wire.js';
 import type { Mode } from './mode.js';
 import { formatOps, formatRatio, table, verdict } from './report.js';
 
@@ -23,6 +10,8 @@ import { formatOps, formatRatio, table, verdict } from './report.js';
 export const THROUGHPUT_TARGET = 0.8;
 /** @ipcm p50 round trip / bare p50 round trip must be at most this. */
 export const RTT_TARGET = 1.3;
+/** The alternatives @ipcm must be ahead of (throughput ratio > 1). */
+export const ALTERNATIVES: readonly MessagingImpl[] = ['node-ipc', 'zeromq'];
 
 export interface MessagingOptions {
   /** Messages per one-way throughput trial, the first `warmupMessages` of them untimed. */
@@ -45,16 +34,16 @@ export const MESSAGING_OPTIONS: Readonly<Record<Mode, MessagingOptions>> = {
     warmupMessages: 10_000,
     roundTrips: 5_000,
     warmupRoundTrips: 500,
-    rounds: 11,
+    rounds: 7,
     warmupTrial: true,
     trialTimeoutMs: 60_000,
   },
   quick: {
-    messages: 40_000,
-    warmupMessages: 5_000,
-    roundTrips: 2_000,
-    warmupRoundTrips: 300,
-    rounds: 5,
+    messages: 25_000,
+    warmupMessages: 3_000,
+    roundTrips: 1_500,
+    warmupRoundTrips: 200,
+    rounds: 3,
     warmupTrial: true,
     trialTimeoutMs: 30_000,
   },
@@ -74,6 +63,8 @@ export interface ImplResult {
   readonly impl: MessagingImpl;
   /** Messages per second seen by the receiver, one per round. */
   readonly throughput: readonly number[];
+  /** Request/response round trips per second (one in flight), one per round. */
+  readonly roundTrips: readonly number[];
   /** Round-trip percentiles in microseconds, one per round. */
   readonly p50: readonly number[];
   readonly p99: readonly number[];
@@ -86,165 +77,12 @@ export interface ImplResult {
 export interface MessagingResult {
   readonly transport: string;
   readonly options: MessagingOptions;
-  /** Bytes on the wire of one benchmark message, header included, for @ipcm and bare. */
-  readonly frameBytes: { readonly ipcm: number; readonly bare: number };
+  /** Bytes on the wire of one benchmark message per implementation, framing included. */
+  readonly frameBytes: Readonly<Partial<Record<MessagingImpl, number>>>;
   readonly impls: readonly ImplResult[];
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** One implementation's pair of ends: the parent's endpoint and the forked child holding the other. */
-class Pair {
-  readonly impl: MessagingImpl;
-  readonly #child: ChildProcess;
-  readonly #config: EndpointConfig;
-  readonly #timeoutMs: number;
-  #endpoint: Endpoint | undefined;
-  #waiter: { resolve: (report: ChildReport) => void; reject: (error: Error) => void } | undefined;
-  #exited = false;
-  sent = 0;
-
-  private constructor(impl: MessagingImpl, config: EndpointConfig, timeoutMs: number) {
-    this.impl = impl;
-    this.#config = config;
-    this.#timeoutMs = timeoutMs;
-    this.#child = fork(compiledEntry('messaging-child'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#child.on('message', (report: ChildReport) => {
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
-      if (report.type === 'failed') waiter?.reject(new Error(`${impl} child failed: ${report.error}`));
-      else waiter?.resolve(report);
-    });
-    this.#child.on('exit', (code, signal) => {
-      this.#exited = true;
-      this.#waiter?.reject(new Error(`${impl} child exited (${signal ?? code})`));
-      this.#waiter = undefined;
-    });
-  }
-
-  static async start(impl: MessagingImpl, transport: string, timeoutMs: number): Promise<Pair> {
-    const dir = impl === '@ipcm' ? await spawnRoute({ prefix: 'ipcm-bench-' }) : await mkdtemp(join(tmpdir(), 'ipcm-bench-'));
-    const pair = new Pair(impl, { impl, transport, dir }, timeoutMs);
-    try {
-      const ready = await pair.#expect('ready', 'child start-up');
-      if (ready.type !== 'ready') throw new Error(`unexpected ${ready.type}`);
-      pair.#endpoint = await dialEndpoint(pair.#config, ready.address);
-    } catch (error) {
-      await pair.close();
-      throw error;
-    }
-    return pair;
-  }
-
-  get #ends(): Endpoint {
-    if (this.#endpoint === undefined) throw new Error(`${this.impl}: not connected`);
-    return this.#endpoint;
-  }
-
-  #expect(type: ChildReport['type'], what: string): Promise<ChildReport> {
-    const report = new Promise<ChildReport>((resolve, reject) => {
-      if (this.#exited) throw new Error(`${this.impl} child has exited`);
-      this.#waiter = { resolve, reject };
-    }).then((r) => {
-      if (r.type !== type) throw new Error(`${this.impl}: expected ${type} from the child, got ${r.type}`);
-      return r;
-    });
-    return withTimeout(report, this.#timeoutMs, `${this.impl} ${what}`).catch((error: unknown) => {
-      const sendError = this.#endpoint?.error;
-      throw sendError === undefined ? error : new Error(`${(error as Error).message}; send failed: ${sendError.message}`);
-    });
-  }
-
-  async #command(command: ChildCommand): Promise<void> {
-    const armed = this.#expect('armed', command.cmd);
-    this.#child.send(command);
-    await armed;
-  }
-
-  /** One-way: the parent sends `messages`; returns the child's messages/s after the warm-up ones. */
-  async throughput(messages: number, warmup: number): Promise<number> {
-    const ends = this.#ends;
-    ends.onMessage = () => {};
-    await this.#command({ cmd: 'count', total: messages, warmup });
-    const counted = this.#expect('counted', 'throughput trial');
-    try {
-      await ends.blast(messages);
-    } catch (error) {
-      counted.catch(() => {}); // the blast's error is the one to report
-      throw error;
-    }
-    this.sent += messages;
-    const report = await counted;
-    if (report.type !== 'counted') throw new Error('unreachable');
-    return (report.messages / report.ms) * 1000;
-  }
-
-  /** Ping-pong with one message in flight; returns the round trips in microseconds, sorted. */
-  async pingPong(roundTrips: number, warmup: number): Promise<Float64Array> {
-    const ends = this.#ends;
-    await this.#command({ cmd: 'echo' });
-    const rtts = new Float64Array(roundTrips);
-    const done = new Promise<void>((resolve) => {
-      let i = -warmup;
-      let start = 0;
-      ends.onMessage = () => {
-        const now = performance.now();
-        if (i >= 0) rtts[i] = (now - start) * 1000;
-        i++;
-        if (i === roundTrips) {
-          ends.onMessage = () => {};
-          resolve();
-          return;
-        }
-        start = performance.now();
-        ends.send({ seq: i, text: TEXT });
-      };
-      start = performance.now();
-      ends.send({ seq: i, text: TEXT });
-    });
-    await withTimeout(done, this.#timeoutMs, `${this.impl} ping-pong trial`);
-    this.sent += roundTrips + warmup;
-    return rtts.sort();
-  }
-
-  connects(): number | undefined {
-    return this.#endpoint?.connects();
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.#endpoint?.close();
-    } finally {
-      if (!this.#exited) {
-        const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-        if (this.#child.connected) this.#child.send({ cmd: 'close' } satisfies ChildCommand);
-        else this.#child.kill();
-        await withTimeout(exited, 10_000, `${this.impl} child exit`).catch(() => this.#child.kill());
-      }
-      if (this.impl === '@ipcm') await removeRoute(this.#config.dir);
-      else await rm(this.#config.dir, { recursive: true, force: true });
-    }
-  }
-}
-
-/** Mean frame size over sequence numbers like a trial's (the stamp's digits vary too). */
-function frameBytes(messages: number): { ipcm: number; bare: number } {
-  let ipcm = 0;
-  let bare = 0;
-  const n = 100;
-  for (let i = 0; i < n; i++) {
-    const content = { seq: Math.floor((i / n) * messages), text: TEXT };
-    ipcm += encodeValueFrame(createMessage({ from: PARENT_ID, to: CHILD_ID, content })).length;
-    bare += encodeBareFrame(bareMessage(PARENT_ID, CHILD_ID, content)).length;
-  }
-  return { ipcm: Math.round(ipcm / n), bare: Math.round(bare / n) };
-}
+type Field = 'throughput' | 'roundTrips' | 'p50' | 'p99';
 
 /**
  * Runs the messaging suite over one transport: for each round, a one-way
@@ -266,13 +104,14 @@ export async function runMessaging(
         await pair.pingPong(Math.ceil(options.roundTrips / 4), options.warmupRoundTrips);
       }
     }
-    const samples = pairs.map(() => ({ throughput: [] as number[], p50: [] as number[], p99: [] as number[] }));
+    const samples = pairs.map(() => ({ throughput: [] as number[], roundTrips: [] as number[], p50: [] as number[], p99: [] as number[] }));
     for (let round = 0; round < options.rounds; round++) {
       for (const [i, pair] of pairs.entries()) {
         samples[i]?.throughput.push(await pair.throughput(options.messages, options.warmupMessages));
       }
       for (const [i, pair] of pairs.entries()) {
-        const rtts = await pair.pingPong(options.roundTrips, options.warmupRoundTrips);
+        const { rtts, perSec } = await pair.pingPong(options.roundTrips, options.warmupRoundTrips);
+        samples[i]?.roundTrips.push(perSec);
         samples[i]?.p50.push(percentileSorted(rtts, 50));
         samples[i]?.p99.push(percentileSorted(rtts, 99));
       }
@@ -280,10 +119,10 @@ export async function runMessaging(
     return {
       transport,
       options,
-      frameBytes: frameBytes(options.messages),
+      frameBytes: Object.fromEntries(impls.map((impl) => [impl, wireBytes(impl, options.messages, TEXT)])),
       impls: pairs.map((pair, i) => ({
         impl: pair.impl,
-        ...(samples[i] as { throughput: number[]; p50: number[]; p99: number[] }),
+        ...(samples[i] as Record<Field, number[]>),
         connects: pair.connects(),
         sent: pair.sent,
       })),
@@ -296,23 +135,36 @@ export async function runMessaging(
 export function formatMessaging(result: MessagingResult, verbose = false): string {
   const { rounds } = result.options;
   const byImpl = new Map(result.impls.map((r) => [r.impl, r]));
-  const med = (impl: MessagingImpl, field: 'throughput' | 'p50' | 'p99'): number => median(byImpl.get(impl)?.[field] ?? []);
+  const med = (impl: MessagingImpl, field: Field): number => median(byImpl.get(impl)?.[field] ?? []);
+  // Ratios per round (the trials compared ran back to back), then their median.
+  const ratio = (a: MessagingImpl, b: MessagingImpl, field: Field): number =>
+    medianOfRatios(byImpl.get(a)?.[field] ?? [], byImpl.get(b)?.[field] ?? []);
+  const x = (r: number): string => `${formatRatio(r)}x`;
   const out: string[] = [];
+  const wire = result.impls.map((r) => `${r.impl} ${result.frameBytes[r.impl] ?? '?'}`).join(', ');
   out.push(
-    `messaging over ${result.transport}: two processes, frames of ~${result.frameBytes.ipcm} bytes (bare: ~${result.frameBytes.bare}); medians of ${rounds} alternating rounds, ratios: median of per-round ratios`,
+    `messaging over ${result.transport}: two processes, the same IPC::Manager-shaped message (content { seq, text: "${TEXT}" }) built fresh for every send; bytes on the wire: ${wire}`,
+  );
+  out.push(`medians of ${rounds} alternating rounds; "x bare": median of the per-round ratios to bare measured in the same round`);
+  out.push(
+    `one-way: ${result.options.messages.toLocaleString('en-US')} messages per trial; msg/s from the sender starting on message ${(result.options.warmupMessages + 1).toLocaleString('en-US')} to the receiver having the last; @ipcm awaits its sends in batches of ${IPCM_SEND_BATCH}, zeromq awaits each send (PUSH/PULL), bare and node-ipc wait for 'drain'`,
   );
   out.push(
-    `one-way: ${result.options.messages.toLocaleString('en-US')} messages per trial, msg/s on the receiver after the first ${result.options.warmupMessages.toLocaleString('en-US')}; @ipcm awaits its sends in batches of ${IPCM_SEND_BATCH}`,
+    `request/response: ${result.options.roundTrips.toLocaleString('en-US')} round trips per trial, one in flight, the other end echoes (zeromq: DEALER/ROUTER); rt/s = round trips / trial time`,
   );
-  out.push(`ping-pong: ${result.options.roundTrips.toLocaleString('en-US')} round trips per trial, one message in flight, the other end echoes`);
   out.push(
     table(
-      ['impl', 'msg/s', 'p50 RTT us', 'p99 RTT us'],
+      ['impl', 'msg/s', 'x bare', 'rt/s', 'x bare', 'p50 us', 'x bare', 'p99 us', 'x bare'],
       result.impls.map((r) => [
         r.impl,
         formatOps(med(r.impl, 'throughput')),
+        x(ratio(r.impl, 'bare', 'throughput')),
+        formatOps(med(r.impl, 'roundTrips')),
+        x(ratio(r.impl, 'bare', 'roundTrips')),
         med(r.impl, 'p50').toFixed(1),
+        x(ratio(r.impl, 'bare', 'p50')),
         med(r.impl, 'p99').toFixed(1),
+        x(ratio(r.impl, 'bare', 'p99')),
       ]),
     ),
   );
@@ -322,9 +174,6 @@ export function formatMessaging(result: MessagingResult, verbose = false): strin
       out.push(`  ${r.impl} p50/p99 us per round: ${r.p50.map((p, i) => `${p.toFixed(1)}/${(r.p99[i] as number).toFixed(1)}`).join(' ')}`);
     }
   }
-  // Ratios per round (the trials compared ran back to back), then their median.
-  const ratio = (a: MessagingImpl, b: MessagingImpl, field: 'throughput' | 'p50' | 'p99'): number =>
-    medianOfRatios(byImpl.get(a)?.[field] ?? [], byImpl.get(b)?.[field] ?? []);
   const throughputRatio = ratio('@ipcm', 'bare', 'throughput');
   const rttRatio = ratio('@ipcm', 'bare', 'p50');
   const ofMedians = (field: 'throughput' | 'p50'): string => formatRatio(med('@ipcm', field) / med('bare', field));
@@ -334,9 +183,19 @@ export function formatMessaging(result: MessagingResult, verbose = false): strin
   out.push(
     `RATIO @ipcm / bare p50 RTT:    ${formatRatio(rttRatio)}  target <= ${RTT_TARGET}  ${verdict(rttRatio <= RTT_TARGET)}  (ratio of the medians: ${ofMedians('p50')})`,
   );
-  out.push(
-    `info: @ipcm / bare+cork: throughput ${formatRatio(ratio('@ipcm', 'bare+cork', 'throughput'))}, p50 RTT ${formatRatio(ratio('@ipcm', 'bare+cork', 'p50'))}; @ipcm / bare p99 RTT ${formatRatio(ratio('@ipcm', 'bare', 'p99'))}`,
-  );
+  for (const other of ALTERNATIVES) {
+    if (!byImpl.has(other)) continue;
+    const ahead = ratio('@ipcm', other, 'throughput');
+    const rt = ratio('@ipcm', other, 'roundTrips');
+    out.push(
+      `RATIO @ipcm / ${other} throughput: ${formatRatio(ahead)}  target > 1  ${verdict(ahead > 1)}  (round trips/s: ${formatRatio(rt)}, p50 RTT: ${formatRatio(ratio('@ipcm', other, 'p50'))})`,
+    );
+  }
+  if (byImpl.has('bare+cork')) {
+    out.push(
+      `info: @ipcm / bare+cork: throughput ${formatRatio(ratio('@ipcm', 'bare+cork', 'throughput'))}, p50 RTT ${formatRatio(ratio('@ipcm', 'bare+cork', 'p50'))}; @ipcm / bare p99 RTT ${formatRatio(ratio('@ipcm', 'bare', 'p99'))}`,
+    );
+  }
   const ipcm = byImpl.get('@ipcm');
   if (ipcm?.connects !== undefined) {
     out.push(

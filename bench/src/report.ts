@@ -28,3 +28,22 @@ export function table(header: readonly string[], rows: readonly (readonly string
       .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** A size in binary units: `64 B`, `16 KiB`, `48 MiB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${units[unit]}`;
+}
+
+/** A data rate in decimal megabytes per second: `812 MB/s`, `12.5 MB/s`. */
+export function formatRate(bytesPerSec: number): string {
+  const mb = bytesPerSec / 1e6;
+  if (!Number.isFinite(mb)) return String(mb);
+  return `${mb >= 100 ? mb.toFixed(0) : mb.toFixed(1)} MB/s`;
+}
