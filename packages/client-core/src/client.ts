@@ -337,7 +337,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * made while the peer is looked up queue on it in order (R26).
    */
   #dial(peerId: string): PeerConnection {
-    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#clock.now());
+    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes);
     conn.written = this.#counter(peerId);
     this.#dialing.set(peerId, conn);
     const dial = this.#connect(conn, peerId);
@@ -350,13 +350,16 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     // After every await: a close() may have given up on this dial meanwhile.
     const abandoned = (): boolean => this.#forced || this.#dialing.get(peerId) !== conn;
     try {
-      const target = await this.#resolve(peerId);
+      const target = await this.#target(peerId);
       if (abandoned()) throw this.#closedError();
       const { socket, ready } = this.#transport.connect(target);
       this.#adopt(conn, socket);
       try {
         await ready;
       } catch (cause) {
+        // Say why in the route directory's terms when it can tell (not
+        // listening, gone, another transport); else it is a connect error.
+        if (!target.resolved) await this.#resolve(peerId);
         throw new ConnectError(`cannot connect to ${peerId} over ${this.#transport.name}: ${(cause as Error).message}`, {
           cause,
         });
@@ -370,6 +373,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       const predecessor = this.#retiring.get(peerId);
       if (predecessor !== undefined) await predecessor.whenClosed();
       if (abandoned()) throw this.#closedError();
+      if (socket.destroyed) throw conn.error ?? new ConnectionClosedError(`connection to ${peerId} closed while connecting`);
     } catch (error) {
       if (this.#dialing.get(peerId) === conn) this.#dialing.delete(peerId);
       conn.closing ??= 'connect failed';
@@ -397,6 +401,22 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#emit('connect', { peerId, direction });
   }
 
+  /**
+   * Where to dial `peerId`. A socket transport's entry path follows from
+   * the id alone, so it is dialled straight away and the route directory is
+   * read only if that fails (`resolved: false`); an address must be read
+   * from the directory first.
+   */
+  async #target(peerId: string): Promise<DialTarget & { resolved: boolean }> {
+    const fixed = this.#transport.resolveStatic?.(peerId);
+    if (fixed !== undefined) return { ...fixed, resolved: true };
+    if (this.#transport.entryKind === 'socket' && this.#routeDir !== undefined) {
+      return { id: peerId, path: this.#routeDir.entryPath(peerId), resolved: false };
+    }
+    return { ...(await this.#resolve(peerId)), resolved: true };
+  }
+
+  /** Looks `peerId` up in the route directory; throws the coded reason it cannot be dialled. */
   async #resolve(peerId: string): Promise<DialTarget> {
     const fixed = this.#transport.resolveStatic?.(peerId);
     if (fixed !== undefined) return fixed;
@@ -439,12 +459,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #accept(socket: Socket): void {
     // Until the hello is read, a frame may be no larger than a hello can be:
     // a stranger can't make us buffer maxFrameBytes before saying who it is.
-    const conn = new PeerConnection(
-      'inbound',
-      undefined,
-      Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES),
-      this.#clock.now(),
-    );
+    const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES));
     this.#adopt(conn, socket);
     if (this.closed || this.#handshakes.size >= this.#options.maxHandshakes) {
       conn.closing = this.closed ? 'client closed' : 'too many handshakes';
@@ -464,13 +479,11 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     // Reading pauses while the application is behind, but never for a
     // connection that has yet to say hello: it would time out for our fault.
     if (this.#paused && conn.peerId !== undefined) socket.pause();
-    // Idle between frames is fine; a partial frame that stalls is not (R6).
-    socket.setTimeout(this.#options.frameTimeoutMs, () => {
-      if (conn.decoder.bufferedBytes > 0) {
-        this.#fail(conn, new FrameTimeoutError(`a partial frame stalled for ${this.#options.frameTimeoutMs} ms`));
-      }
-    });
     const onFrame = (payload: Buffer): void => this.#onFrame(conn, payload);
+    // Idle between frames is fine; a partial frame that stalls is not (R6).
+    const onStall = (): void => {
+      this.#fail(conn, new FrameTimeoutError(`a partial frame stalled for ${this.#options.frameTimeoutMs} ms`));
+    };
     socket.on('data', (chunk: Buffer) => {
       this.#bytesIn += chunk.length;
       this.#touch(conn);
@@ -478,7 +491,9 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
         conn.decoder.decode(chunk, onFrame);
       } catch (error) {
         this.#fail(conn, toIpcmError(error));
+        return;
       }
+      conn.watchPartialFrame(this.#options.frameTimeoutMs, onStall);
     });
     socket.on('end', () => {
       try {
@@ -513,16 +528,16 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       this.#fail(conn, toIpcmError(error)); // R1, R9: the stream can't be trusted past this
       return;
     }
-    if (isHello(value)) {
-      this.#fail(conn, new ProtocolError(`second hello on the connection from ${peerId}`)); // R12
-      return;
-    }
     let message: Message;
     try {
       message = validateMessage(value, { self: this.id, helloId: peerId });
     } catch (error) {
-      // A well-framed message of the wrong shape does not poison the stream (R2).
-      this.#reportError(toIpcmError(error));
+      if (isHello(value)) {
+        this.#fail(conn, new ProtocolError(`second hello on the connection from ${peerId}`)); // R12
+      } else {
+        // A well-framed message of the wrong shape does not poison the stream (R2).
+        this.#reportError(toIpcmError(error));
+      }
       return;
     }
     this.#read.set(peerId, (this.#read.get(peerId) ?? 0) + 1);
@@ -650,8 +665,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     };
   }
 
+  /** Marks a cached connection used now (its record's time is its last activity). */
   #touch(conn: PeerConnection): void {
-    conn.lastActive = this.#clock.now();
     if (conn.record !== undefined) this.#cache.touch(conn.record);
   }
 
@@ -690,8 +705,10 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
     this.#sockets.delete(conn);
     this.#handshakes.delete(conn);
-    if (this.#dialing.get(conn.peerId ?? '') === conn) this.#dialing.delete(conn.peerId ?? '');
-    conn.failQueued(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
+    // A dial in progress fails its queued sends itself, with the reason.
+    if (this.#dialing.get(conn.peerId ?? '') !== conn) {
+      conn.failQueued(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
+    }
     if (conn.record !== undefined) {
       this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
     }

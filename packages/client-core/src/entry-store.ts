@@ -162,9 +162,16 @@ export class EntryStore {
       const stat = await handle.stat({ bigint: true });
       if (!stat.isFile()) throw new RouteError(`${file} is ${describeType(stat)}, not a regular file`);
       if (stat.size > BigInt(MAX_SMALL_FILE)) throw new RouteError(`${file} is larger than ${MAX_SMALL_FILE} bytes`);
-      const buffer = Buffer.alloc(MAX_SMALL_FILE + 1);
+      // Sized from the file (pid and name files are a few bytes), with one
+      // byte to spare so growth since the stat is noticed; grown if needed.
+      let buffer = Buffer.allocUnsafe(Math.min(MAX_SMALL_FILE, Number(stat.size)) + 1);
       let length = 0;
       for (;;) {
+        if (length === buffer.length) {
+          const grown = Buffer.allocUnsafe(Math.min(MAX_SMALL_FILE + 1, buffer.length * 2));
+          buffer.copy(grown, 0, 0, length);
+          buffer = grown;
+        }
         const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
         if (bytesRead === 0) break;
         length += bytesRead;

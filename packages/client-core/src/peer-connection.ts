@@ -28,8 +28,6 @@ export class PeerConnection {
   peerId: string | undefined;
   socket: Socket | undefined;
   readonly decoder: FrameDecoder;
-  /** Monotonic ms of the last byte sent or received. */
-  lastActive: number;
   /** The cache record while this connection is in the client's cache. */
   record: ConnRecord<PeerConnection, Direction, string> | undefined;
   /** False until an outbound connection is ready or an inbound one said hello. */
@@ -47,20 +45,23 @@ export class PeerConnection {
   /** Frames queued before the connection was ready, and their byte count. */
   #queue: QueuedWrite[] = [];
   #queuedBytes = 0;
+  /** A frame has been written in this event-loop turn. */
+  #inTurn = false;
+  /** Later frames of this turn are corked, to leave together at its end. */
   #corked = false;
   /** Bytes written since the socket was corked. */
   #corkedBytes = 0;
   #helloTimer: NodeJS.Timeout | undefined;
+  #frameTimer: NodeJS.Timeout | undefined;
   #lingerTimer: NodeJS.Timeout | undefined;
   #closed: Promise<void> | undefined;
   #markClosed: (() => void) | undefined;
   #isClosed = false;
 
-  constructor(direction: Direction, peerId: string | undefined, maxFrameBytes: number, now: number) {
+  constructor(direction: Direction, peerId: string | undefined, maxFrameBytes: number) {
     this.direction = direction;
     this.peerId = peerId;
     this.decoder = new FrameDecoder({ maxFrameBytes });
-    this.lastActive = now;
   }
 
   /** Bytes accepted for this connection and not yet handed to the kernel. */
@@ -89,9 +90,9 @@ export class PeerConnection {
   }
 
   /**
-   * Writes one frame, or queues it until the connection is ready. Writes
-   * made in one event-loop turn are corked and leave together (in batches
-   * of about 64 KiB) on the next tick.
+   * Writes one frame, or queues it until the connection is ready. The first
+   * frame of an event-loop turn leaves at once; the rest of the turn's are
+   * corked and leave together (in batches of about 64 KiB) on the next tick.
    */
   write(frame: Buffer, resolve: () => void, reject: (error: Error) => void): void {
     if (!this.ready) {
@@ -104,7 +105,7 @@ export class PeerConnection {
 
   /** Writes a frame ahead of the queue (the hello), with no completion callback. */
   writeFirst(frame: Buffer): void {
-    this.#cork();
+    this.#beforeWrite();
     (this.socket as Socket).write(frame);
   }
 
@@ -123,6 +124,25 @@ export class PeerConnection {
     this.#queue = [];
     this.#queuedBytes = 0;
     for (const { reject } of queued) reject(error);
+  }
+
+  /**
+   * Arms (or pushes back) the stalled-frame timer while a partial frame is
+   * buffered, and disarms it when none is: a connection idle between frames
+   * costs nothing, one mid-frame gets `ms` from its last byte.
+   */
+  watchPartialFrame(ms: number, onStall: () => void): void {
+    if (this.decoder.bufferedBytes === 0) {
+      if (this.#frameTimer !== undefined) {
+        clearTimeout(this.#frameTimer);
+        this.#frameTimer = undefined;
+      }
+    } else if (this.#frameTimer === undefined) {
+      this.#frameTimer = setTimeout(onStall, ms);
+      this.#frameTimer.unref();
+    } else {
+      this.#frameTimer.refresh();
+    }
   }
 
   startHelloTimer(ms: number, onTimeout: () => void): void {
@@ -153,6 +173,8 @@ export class PeerConnection {
   /** Releases timers; called once the socket has closed. */
   cleanup(): void {
     this.clearHelloTimer();
+    if (this.#frameTimer !== undefined) clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
     if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
     this.#isClosed = true;
@@ -160,7 +182,7 @@ export class PeerConnection {
   }
 
   #writeNow(frame: Buffer, resolve: () => void, reject: (error: Error) => void): void {
-    this.#cork();
+    this.#beforeWrite();
     this.inFlight++;
     const socket = this.socket as Socket;
     socket.write(frame, (error) => {
@@ -174,6 +196,7 @@ export class PeerConnection {
         resolve();
       }
     });
+    if (!this.#corked) return;
     // A huge burst in one turn would otherwise become one giant writev and
     // hold every frame until all of them are copied: let it out in batches.
     this.#corkedBytes += frame.length;
@@ -191,21 +214,32 @@ export class PeerConnection {
     );
   }
 
-  #cork(): void {
+  /**
+   * The first frame of an event-loop turn goes straight out (no added
+   * latency for a lone message); the ones after it in the same turn are
+   * corked and leave together when the turn ends (one writev for a burst).
+   */
+  #beforeWrite(): void {
     if (this.#corked) return;
+    if (!this.#inTurn) {
+      this.#inTurn = true;
+      process.nextTick(endTurn, this);
+      return;
+    }
     this.#corked = true;
     this.#corkedBytes = 0;
     (this.socket as Socket).cork();
-    process.nextTick(uncork, this);
   }
 
-  /** @internal */
-  uncork(): void {
+  /** @internal Called at the end of the turn in which this connection wrote. */
+  endTurn(): void {
+    this.#inTurn = false;
+    if (!this.#corked) return;
     this.#corked = false;
     this.socket?.uncork();
   }
 }
 
-function uncork(connection: PeerConnection): void {
-  connection.uncork();
+function endTurn(connection: PeerConnection): void {
+  connection.endTurn();
 }

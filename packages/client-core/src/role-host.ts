@@ -11,7 +11,7 @@ const DIRECTIONS = ['outbound', 'inbound'] as const;
 export interface RoleHostContext {
   /** The current time in epoch milliseconds. */
   now(): number;
-  /** Converts a connection's monotonic `lastActive` to epoch milliseconds. */
+  /** Converts a time of the client's monotonic clock to epoch milliseconds. */
   toEpoch(monotonic: number): number;
   /** Why the role is closing connections now (`'idle'`, `'disconnect'`). */
   reason(): string;
@@ -22,8 +22,10 @@ export interface RoleHostContext {
  * to `{ lastActive }`. A view, not a copy: every read goes to the cache, so
  * there is one source of truth and lookups stay O(1).
  *
- * A peer may have two connections (one each way); its entry is the more
- * recently active. A connection with bytes still to write counts as active
+ * A connection's last activity is its record's `depositedAt`: every byte
+ * sent or received touches the record, on the client's clock. A peer may
+ * have two connections (one each way); its entry is the more recently
+ * active. A connection with bytes still to write counts as active
  * now, so idle reaping never closes it (R28).
  */
 class ConnectionTable implements ReadonlyMap<string, ConnectionEntry> {
@@ -82,7 +84,7 @@ class ConnectionTable implements ReadonlyMap<string, ConnectionEntry> {
 
   /** Epoch ms of a record's last activity; "now" while it has bytes to write. */
   entryTime(record: CacheRecord): number {
-    return record.conn.flushed ? this.#context.toEpoch(record.conn.lastActive) : this.#context.now();
+    return record.conn.flushed ? this.#context.toEpoch(record.depositedAt) : this.#context.now();
   }
 
   /**
@@ -97,8 +99,8 @@ class ConnectionTable implements ReadonlyMap<string, ConnectionEntry> {
     for (const record of this.#cache.oldest()) {
       if (!record.conn.flushed) continue;
       const other = this.#cache.find(record.type === 'outbound' ? 'inbound' : 'outbound', record.key);
-      if (other !== undefined && other.conn.lastActive >= record.conn.lastActive) continue;
-      yield [record.key, { lastActive: this.#context.toEpoch(record.conn.lastActive) }];
+      if (other !== undefined && other.depositedAt >= record.depositedAt) continue;
+      yield [record.key, { lastActive: this.#context.toEpoch(record.depositedAt) }];
     }
   }
 }

@@ -251,6 +251,25 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       expect(seen.messages).toEqual([]);
     });
 
+    test('R6: a partial frame that stalls is closed after frameTimeoutMs; an idle connection is not', async () => {
+      const bob = await h.client('bob', { frameTimeoutMs: 150 });
+      const idle = await h.raw('bob');
+      await writeRaw(idle, helloFrame('idle'));
+      const stalled = await h.raw('bob');
+      await writeRaw(stalled, helloFrame('stalled'));
+      await waitUntil(() => bob.hasConnection('idle') && bob.hasConnection('stalled'));
+      const errors = nextErrors(bob, 1);
+      await writeRaw(stalled, Buffer.concat([header(100), Buffer.from('{"id":')]));
+      const [error] = await errors;
+      expect(error).toMatchObject({ code: 'ERR_IPCM_FRAME_TIMEOUT' });
+      await closedByPeer(stalled);
+      // Just as long without a byte, but between frames: still open, still works.
+      expect(bob.hasConnection('idle')).toBe(true);
+      const arrived = nextMessages(bob, 1);
+      await writeRaw(idle, messageFrame('idle', 'bob', 'still here'));
+      expect((await arrived)[0]).toMatchObject({ content: 'still here' });
+    });
+
     test('R7: any chunking of hello and messages gives the same messages in the same order', async () => {
       const bob = await h.client('bob');
       let run = 0;
