@@ -270,8 +270,18 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    */
   async broadcast(content: unknown): Promise<Map<string, BroadcastResult>> {
     if (this.#state !== 'open') throw this.#closedError();
-    const targets = new Set(await this.listeningPeers());
+    // Peers we are connected to need no look-up; only the others are
+    // inspected (alive, listening on our transport).
+    const targets = new Set<string>(this.#transport.staticPeers?.() ?? []);
     for (const record of this.#cache.records()) targets.add(record.key);
+    for (const peerId of this.#dialing.keys()) targets.add(peerId);
+    const routeDir = this.#routeDir;
+    if (routeDir !== undefined) {
+      const others = (await routeDir.ids()).filter((peerId) => !targets.has(peerId) && peerId !== this.id);
+      for (const entry of await Promise.all(others.map((peerId) => routeDir.lookup(peerId)))) {
+        if (entry !== undefined && entry.alive && this.#reachable(entry)) targets.add(entry.id);
+      }
+    }
     targets.delete(this.id);
     const results = new Map<string, BroadcastResult>();
     await Promise.all(

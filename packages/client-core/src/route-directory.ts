@@ -182,6 +182,19 @@ export class RouteDirectory {
    * (a hashed D without a matching `D.name`) or whose D is not a route entry
    * are left out; entries vanishing meanwhile are tolerated.
    */
+  /**
+   * The ids of every entry, without inspecting them (no liveness, no kind):
+   * one directory read, plus a `.name` read per hashed entry. For callers
+   * that will inspect only the ids they do not already know.
+   */
+  async ids(): Promise<string[]> {
+    const names = (await this.#names()).filter((name) => this.#isEntryName(name));
+    const ids = await Promise.all(
+      names.map((name) => (isHashedEntryName(name) ? this.#store.idOfHashed(name) : Promise.resolve(name))),
+    );
+    return ids.filter((id): id is string => id !== undefined).sort();
+  }
+
   async list(options: { includeDead?: boolean | undefined } = {}): Promise<PeerEntry[]> {
     const includeDead = options.includeDead ?? false;
     const names = (await this.#names()).filter((name) => this.#isEntryName(name));
