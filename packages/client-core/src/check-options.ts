@@ -3,6 +3,7 @@ import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
 import { validatePeerId } from './message.js';
 import type { ClientOptions, Clock } from './options.js';
 import type { Serializer } from './serializer.js';
+import { checkIntegerOption, describeValue as describe } from './option-checks.js';
 
 /** Client options with every default filled in. */
 export interface ResolvedOptions {
@@ -48,13 +49,13 @@ export function checkOptions(options: ClientOptions): ResolvedOptions {
     maxConnections: capacity('maxConnections', options.maxConnections, 64),
     maxOutbound: capacity('maxOutbound', options.maxOutbound, null),
     maxInbound: capacity('maxInbound', options.maxInbound, null),
-    maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, MAX_FRAME_PAYLOAD_BYTES),
-    maxPendingBytes: integer('maxPendingBytes', options.maxPendingBytes, 16 * 1024 * 1024, 1),
-    helloTimeoutMs: integer('helloTimeoutMs', options.helloTimeoutMs, 5000, 1),
-    frameTimeoutMs: integer('frameTimeoutMs', options.frameTimeoutMs, 30_000, 1),
-    maxHandshakes: integer('maxHandshakes', options.maxHandshakes, 128, 1),
-    lingerMs: integer('lingerMs', options.lingerMs, 2000, 0),
-    maxQueuedMessages: integer('maxQueuedMessages', options.maxQueuedMessages, 10_000, 1),
+    maxFrameBytes: checkIntegerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, MAX_FRAME_PAYLOAD_BYTES),
+    maxPendingBytes: checkIntegerOption('maxPendingBytes', options.maxPendingBytes, 16 * 1024 * 1024, 1),
+    helloTimeoutMs: checkIntegerOption('helloTimeoutMs', options.helloTimeoutMs, 5000, 1),
+    frameTimeoutMs: checkIntegerOption('frameTimeoutMs', options.frameTimeoutMs, 30_000, 1),
+    maxHandshakes: checkIntegerOption('maxHandshakes', options.maxHandshakes, 128, 1),
+    lingerMs: checkIntegerOption('lingerMs', options.lingerMs, 2000, 0),
+    maxQueuedMessages: checkIntegerOption('maxQueuedMessages', options.maxQueuedMessages, 10_000, 1),
     serializer: options.serializer,
     clock: options.clock,
   };
@@ -63,22 +64,5 @@ export function checkOptions(options: ClientOptions): ResolvedOptions {
 function capacity(name: string, value: number | null | undefined, fallback: number | null): number | null {
   if (value === undefined) return fallback;
   if (value === null) return null;
-  return integer(name, value, 0, 0);
-}
-
-function integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') {
-    throw new TypeError(`${name} must be a number; received ${describe(value)}`);
-  }
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}; received ${describe(value)}`);
-  }
-  return value;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Object.prototype.toString.call(value);
+  return checkIntegerOption(name, value, 0, 0);
 }

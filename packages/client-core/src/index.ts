@@ -62,6 +62,7 @@ export type {
 } from './route-types.js';
 export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
 export { whenSocketReady } from './socket-ready.js';
+export { checkIntegerOption, describeValue } from './option-checks.js';
 export type { ClientOptions, Clock } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { ConfigError, validatePeerId, type TcpAddress } from '@ipcm/client-core';
+import { ConfigError, checkIntegerOption, describeValue as describe, validatePeerId, type TcpAddress } from '@ipcm/client-core';
 import type { TcpClientOptions, TcpTlsOptions } from './options.js';
 
 /** Longest token accepted, in UTF-8 bytes (R21). */
@@ -25,7 +25,7 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
   if (typeof host !== 'string' || host === '') {
     throw new TypeError(`host must be a non-empty string; received ${JSON.stringify(host)}`);
   }
-  const port = integer('port', options.port, 0, 0, 65535);
+  const port = checkIntegerOption('port', options.port, 0, 0, 65535);
   const token = options.token;
   if (token !== undefined) {
     if (typeof token !== 'string' || token === '') {
@@ -59,8 +59,8 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
     peers,
     token,
     tls: options.tls,
-    keepAliveMs: integer('keepAliveMs', options.keepAliveMs, 10_000, 1),
-    connectTimeoutMs: integer('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1),
+    keepAliveMs: checkIntegerOption('keepAliveMs', options.keepAliveMs, 10_000, 1),
+    connectTimeoutMs: checkIntegerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1),
   };
 }
 
@@ -86,22 +86,4 @@ function parseHostPort(id: string, text: unknown): TcpAddress {
     throw new TypeError(`peers[${JSON.stringify(id)}] must be "host:port" (or "[v6]:port"); received ${JSON.stringify(text)}`);
   }
   return { transport: 'tcp', host: (match[1] ?? match[2]) as string, port };
-}
-
-function integer(name: string, value: unknown, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number') {
-    throw new TypeError(`${name} must be a number; received ${describe(value)}`);
-  }
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}; received ${describe(value)}`);
-  }
-  return value;
-}
-
-/** The value received, for an error message (never called on the token). */
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Object.prototype.toString.call(value);
 }
