@@ -1,12 +1,10 @@
 import type { ConnCache, ConnRecord } from '@ipcm/conncache';
 import type { ConnectionEntry, ConnectionHost } from '@ipcm/connection-role';
 
-/** What the client's role host reads of a connection (`PeerConnection`'s `flushed` and `lastActive`). */
+/** What the client's role host reads of a connection (`PeerConnection`'s `flushed`; its last activity is the record's `depositedAt`). */
 export interface ShapedConn {
   /** Nothing left to write: only such connections count as idle. */
   flushed: boolean;
-  /** Monotonic ms of the last byte sent or received. */
-  lastActive: number;
 }
 
 export type ShapedDirection = 'outbound' | 'inbound';
@@ -17,7 +15,7 @@ const DIRECTIONS = ['outbound', 'inbound'] as const;
 /**
  * The connection-role host of an @ipcm client, rebuilt over a plain
  * ConnCache: a copy of `createRoleHost` in
- * packages/client-core/src/role-host.ts as of commit 30c56ea (which walks
+ * packages/client-core/src/role-host.ts as of commit 7ce9951 (which walks
  * the cache's lazy `oldest()`; before it, `records()` copied every record
  * first and the sweep was O(connections)), not exported by client-core, with
  * the monotonic clock taken as the epoch (offset 0). Same table view (peer
@@ -82,15 +80,15 @@ class ShapedTable implements ReadonlyMap<string, ConnectionEntry> {
   }
 
   entryTime(record: ConnRecord<ShapedConn, ShapedDirection, string>): number {
-    return record.conn.flushed ? record.conn.lastActive : this.#now();
+    return record.conn.flushed ? record.depositedAt : this.#now();
   }
 
   *byIdleness(): Generator<readonly [string, ConnectionEntry]> {
     for (const record of this.#cache.oldest()) {
       if (!record.conn.flushed) continue;
       const other = this.#cache.find(record.type === 'outbound' ? 'inbound' : 'outbound', record.key);
-      if (other !== undefined && other.conn.lastActive >= record.conn.lastActive) continue;
-      yield [record.key, { lastActive: record.conn.lastActive }];
+      if (other !== undefined && other.depositedAt >= record.depositedAt) continue;
+      yield [record.key, { lastActive: record.depositedAt }];
     }
   }
 }

@@ -180,7 +180,7 @@ function clientShapedSubject(idle: number): Subject {
     refill(slot, at) {
       time = at;
       const slotKeys = (keys[slot] ??= keysOf(slot, idle));
-      for (let j = 0; j < idle; j++) cache.deposit('outbound', slotKeys[j] as string, { flushed: true, lastActive: at });
+      for (let j = 0; j < idle; j++) cache.deposit('outbound', slotKeys[j] as string, { flushed: true });
     },
     size: () => cache.size,
   };
@@ -320,7 +320,7 @@ export function formatIdleSweep(result: IdleSweepResult): string {
     });
   }
   out.push(
-    "info: the client-shaped host is a copy of client-core's role host over a ConnCache of objects with flushed/lastActive (a client with 10,000 real connections is too heavy); the scale suite sweeps a real UnixClient",
+    "info: the client-shaped host is a copy of client-core's role host over a ConnCache of objects with `flushed`, their records' times as last activity (a client with 10,000 real connections is too heavy); the scale suite sweeps a real UnixClient",
   );
   out.push('');
   return out.join('\n');

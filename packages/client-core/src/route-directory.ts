@@ -177,12 +177,6 @@ export class RouteDirectory {
   }
 
   /**
-   * The peers with a published endpoint, sorted by id; by default only those
-   * whose `D.pid` names a running process. Entries whose id cannot be known
-   * (a hashed D without a matching `D.name`) or whose D is not a route entry
-   * are left out; entries vanishing meanwhile are tolerated.
-   */
-  /**
    * The ids of every entry, without inspecting them (no liveness, no kind):
    * one directory read, plus a `.name` read per hashed entry. For callers
    * that will inspect only the ids they do not already know.
@@ -195,6 +189,12 @@ export class RouteDirectory {
     return ids.filter((id): id is string => id !== undefined).sort();
   }
 
+  /**
+   * The peers with a published endpoint, sorted by id; by default only those
+   * whose `D.pid` names a running process. Entries whose id cannot be known
+   * (a hashed D without a matching `D.name`) or whose D is not a route entry
+   * are left out; entries vanishing meanwhile are tolerated.
+   */
   async list(options: { includeDead?: boolean | undefined } = {}): Promise<PeerEntry[]> {
     const includeDead = options.includeDead ?? false;
     const names = (await this.#names()).filter((name) => this.#isEntryName(name));
