@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ConnCache } from '@ipcm/conncache';
 import { closeIdleConnections, type ConnectionEntry, type ConnectionHost } from '@ipcm/connection-role';
 import { compiledEntry } from './child-entry.js';
-import { clientShapedHost, type ShapedConn, type ShapedDirection } from './client-shaped-host.js';
+import { createRoleHost, type Direction, type RoleHostConnection } from '@ipcm/client-core';
 import { median, medianOfRatios } from './measure.js';
 import type { Mode } from './mode.js';
 import { formatRatio, table, verdict } from './report.js';
@@ -169,8 +169,8 @@ function mapHostSubject(idle: number): Subject {
 function clientShapedSubject(idle: number): Subject {
   let time = 0;
   const now = (): number => time;
-  const cache = new ConnCache<ShapedConn, ShapedDirection, string>({ totalCapacity: null, clock: { now }, dispose: () => {} });
-  const host = clientShapedHost(cache, now);
+  const cache = new ConnCache<RoleHostConnection, Direction, string>({ totalCapacity: null, clock: { now }, dispose: () => {} });
+  const host = createRoleHost(cache, { now, toEpoch: (time) => time, reason: () => 'idle' });
   const keys: string[][] = [];
   return {
     sweep(_variant, at, cutoffAge) {
@@ -320,7 +320,7 @@ export function formatIdleSweep(result: IdleSweepResult): string {
     });
   }
   out.push(
-    "info: the client-shaped host is a copy of client-core's role host over a ConnCache of objects with `flushed`, their records' times as last activity (a client with 10,000 real connections is too heavy); the scale suite sweeps a real UnixClient",
+    "info: the client-shaped host is client-core's own role host (createRoleHost) over a ConnCache of objects with `flushed`, their records' times as last activity (a client with 10,000 real connections is too heavy); the scale suite sweeps a real UnixClient",
   );
   out.push('');
   return out.join('\n');

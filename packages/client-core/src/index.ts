@@ -63,6 +63,8 @@ export type {
 export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
 export { whenSocketReady } from './socket-ready.js';
 export { checkIntegerOption, describeValue } from './option-checks.js';
+export { createRoleHost } from './role-host.js';
+export type { RoleHostConnection, RoleHostContext } from './role-host.js';
 export type { ClientOptions, Clock } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';

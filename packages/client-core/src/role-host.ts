@@ -1,9 +1,15 @@
 import type { ConnCache, ConnRecord } from '@ipcm/conncache';
 import type { ConnectionEntry, ConnectionHost } from '@ipcm/connection-role';
-import type { Direction, PeerConnection } from './peer-connection.js';
+import type { Direction } from './peer-connection.js';
 
-type Cache = ConnCache<PeerConnection, Direction, string>;
-type CacheRecord = ConnRecord<PeerConnection, Direction, string>;
+/** What the role host reads of a cached connection. */
+export interface RoleHostConnection {
+  /** Nothing left to write: only such connections can be idle. */
+  readonly flushed: boolean;
+}
+
+type Cache<C extends RoleHostConnection> = ConnCache<C, Direction, string>;
+type CacheRecord<C extends RoleHostConnection> = ConnRecord<C, Direction, string>;
 
 const DIRECTIONS = ['outbound', 'inbound'] as const;
 
@@ -28,11 +34,11 @@ export interface RoleHostContext {
  * active. A connection with bytes still to write counts as active
  * now, so idle reaping never closes it (R28).
  */
-class ConnectionTable implements ReadonlyMap<string, ConnectionEntry> {
-  readonly #cache: Cache;
+class ConnectionTable<C extends RoleHostConnection> implements ReadonlyMap<string, ConnectionEntry> {
+  readonly #cache: Cache<C>;
   readonly #context: RoleHostContext;
 
-  constructor(cache: Cache, context: RoleHostContext) {
+  constructor(cache: Cache<C>, context: RoleHostContext) {
     this.#cache = cache;
     this.#context = context;
   }
@@ -83,7 +89,7 @@ class ConnectionTable implements ReadonlyMap<string, ConnectionEntry> {
   }
 
   /** Epoch ms of a record's last activity; "now" while it has bytes to write. */
-  entryTime(record: CacheRecord): number {
+  entryTime(record: CacheRecord<C>): number {
     return record.conn.flushed ? this.#context.toEpoch(record.depositedAt) : this.#context.now();
   }
 
@@ -105,8 +111,13 @@ class ConnectionTable implements ReadonlyMap<string, ConnectionEntry> {
   }
 }
 
-/** Builds the `@ipcm/connection-role` host over a client's connection cache. */
-export function createRoleHost(cache: Cache, context: RoleHostContext): ConnectionHost<string> {
+/**
+ * Builds the `@ipcm/connection-role` host over a client's connection cache
+ * (connections by direction and peer id, every use touching the record).
+ * The engine uses it; it is exported for clients of your own built on a
+ * ConnCache the same way.
+ */
+export function createRoleHost<C extends RoleHostConnection>(cache: Cache<C>, context: RoleHostContext): ConnectionHost<string> {
   const table = new ConnectionTable(cache, context);
   return {
     connectionTable: () => table,
