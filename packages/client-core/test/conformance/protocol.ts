@@ -316,6 +316,27 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       expect(bob.stats().errors).toBe(0);
     });
 
+    test('R8: random bytes from a raw socket cause only coded errors; a good peer still delivers afterwards', async () => {
+      const bob = await h.client('bob', { helloTimeoutMs: 200, frameTimeoutMs: 200 });
+      const errors: unknown[] = [];
+      bob.on('error', (error) => errors.push(error));
+      await fc.assert(
+        fc.asyncProperty(fc.uint8Array({ minLength: 1, maxLength: 512 }), fc.boolean(), async (bytes, afterHello) => {
+          const raw = await h.raw('bob');
+          if (afterHello) await writeRaw(raw, helloFrame('noise'));
+          await writeRaw(raw, bytes);
+          raw.end();
+          await closedByPeer(raw);
+        }),
+        { numRuns: 20 },
+      );
+      for (const error of errors) expect(error).toMatchObject({ code: expect.stringMatching(/^ERR_IPCM_[A-Z_]+$/) });
+      const alice = await h.client('alice');
+      const arrived = nextMessages(bob, 1);
+      await alice.send('bob', 'after the noise');
+      expect((await arrived)[0]).toMatchObject({ from: 'alice', content: 'after the noise' });
+    });
+
     test('R9: invalid UTF-8 is rejected as bad JSON, never replaced; the connection is closed', async () => {
       const bob = await h.client('bob');
       const seen = watch(bob);
