@@ -1,4 +1,4 @@
-import { execFile, fork } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -9,6 +9,7 @@ import { RouteDirectory, isTcpAddress, type Client, type DisconnectEvent, type I
 import { UnixClient } from '@ipcm/client-unix';
 import {
   closedByPeer,
+  forkPeer,
   helloFrame,
   jsonFrame,
   messageFrame,
@@ -40,7 +41,7 @@ const externalAddresses = interfaces.filter((info) => !info.internal).map((info)
 const externalV4 = interfaces.find((info) => !info.internal && info.family === 'IPv4')?.address;
 const hasIpv6Loopback = interfaces.some((info) => info.internal && info.family === 'IPv6');
 
-/** A child process running test/fixtures/tcp-peer.js. */
+/** A TcpClient in a child process (client-core's test/fixtures/peer.js). */
 interface ForkedPeer {
   /** The port its client listens on. */
   readonly port: number;
@@ -132,38 +133,16 @@ class Scope {
     return { port: tapPort, wire: () => ({ up: Buffer.concat(up), down: Buffer.concat(down) }) };
   }
 
-  /** Starts test/fixtures/tcp-peer.js with these client options; resolves once it listens. */
+  /** Starts a TcpClient with these options in a child process (the shared peer fixture); resolves once it listens. */
   async fork(options: TcpClientOptions): Promise<ForkedPeer> {
-    const child = fork(path.join(__dirname, 'fixtures/tcp-peer.js'), [JSON.stringify(options)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
-    const exited = once(child, 'exit');
+    const child = forkPeer({ module: path.resolve(__dirname, '../dist/index.js'), exportName: 'TcpClient', options: { ...options } });
     this.defer(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
+      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
+      await child.exited;
     });
-    const pending = new Map<number, (reply: Record<string, unknown>) => void>();
-    child.on('message', (reply: Record<string, unknown>) => {
-      const seq = Number(reply['seq']);
-      pending.get(seq)?.(reply);
-      pending.delete(seq);
-    });
-    const ready = await new Promise<Record<string, unknown>>((resolve) => {
-      pending.set(0, resolve);
-      void exited.then(() => resolve({ error: 'exited before ready' }));
-    });
+    const ready = await child.ready;
     if (ready['ready'] !== true) throw new Error(`the forked peer failed: ${String(ready['error'])}`);
-    let seq = 0;
-    return {
-      port: Number(ready['port']),
-      exited,
-      command: (message) =>
-        new Promise((resolve, reject) => {
-          const id = ++seq;
-          pending.set(id, resolve);
-          child.send({ ...message, seq: id }, (error) => error && reject(error));
-        }),
-    };
+    return { port: Number((ready['address'] as { port?: unknown } | undefined)?.port), exited: child.exited, command: child.command };
   }
 }
 

@@ -41,6 +41,42 @@ export class FakeClock {
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/peer.js');
 
+/** What test/fixtures/peer.js runs: `require(module)[exportName].create(options)`. */
+export interface ChildSpec {
+  readonly module: string;
+  readonly exportName: string;
+  readonly options: Record<string, unknown>;
+}
+
+/**
+ * Forks test/fixtures/peer.js with `spec`. `ready` resolves with its first
+ * report: `{ ready: true, pid, address }`, or `{ error }` when the client
+ * could not be created or the process exited first. The caller kills it.
+ */
+export function forkPeer(spec: ChildSpec): ChildPeer & { readonly ready: Promise<Record<string, unknown>> } {
+  const child = fork(FIXTURE, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = once(child, 'exit').then(() => undefined);
+  let seq = 0;
+  const pending = new Map<number, (reply: Record<string, unknown>) => void>();
+  const first = new Promise<Record<string, unknown>>((resolve) => pending.set(0, resolve));
+  child.on('message', (reply: Record<string, unknown>) => {
+    const id = typeof reply['seq'] === 'number' ? reply['seq'] : 0;
+    pending.get(id)?.(reply);
+    pending.delete(id);
+  });
+  return {
+    process: child,
+    exited,
+    ready: Promise.race([first, exited.then(() => ({ error: 'exited before ready' }))]),
+    command: (message) =>
+      new Promise((resolve, reject) => {
+        const id = ++seq;
+        pending.set(id, resolve);
+        child.send({ ...message, seq: id }, (error) => error && reject(error));
+      }),
+  };
+}
+
 /** A child process running one client (see test/fixtures/peer.js). */
 export interface ChildPeer {
   readonly process: ChildProcess;
@@ -107,29 +143,9 @@ export class Harness {
       exportName: this.target.childModule.exportName,
       options: { id, route: this.route, ...this.target.childOptions, ...options },
     };
-    const child = fork(FIXTURE, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const exited = once(child, 'exit').then(() => undefined);
-    let seq = 0;
-    const pending = new Map<number, (reply: Record<string, unknown>) => void>();
-    const first = new Promise<Record<string, unknown>>((resolve) => pending.set(0, resolve));
-    child.on('message', (reply: Record<string, unknown>) => {
-      const id = typeof reply['seq'] === 'number' ? reply['seq'] : 0;
-      pending.get(id)?.(reply);
-      pending.delete(id);
-    });
-    const peer: ChildPeer = {
-      process: child,
-      exited,
-      command: (message) =>
-        new Promise((resolve, reject) => {
-          const id = ++seq;
-          pending.set(id, resolve);
-          child.send({ ...message, seq: id }, (error) => error && reject(error));
-        }),
-    };
+    const peer = forkPeer(spec);
     this.#children.push(peer);
-    const ready = await Promise.race([first, exited.then(() => ({ error: 'exited before ready' }))]);
-    return { ...peer, ready };
+    return { ...peer, ready: await peer.ready };
   }
 
   /** The route entry path of a peer (socket, marker or address file). */
