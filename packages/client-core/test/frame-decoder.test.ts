@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { FrameTooLargeError, IpcmError, TruncatedFrameError } from '../src/errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from '../src/frame-decoder.js';
 import { encodeFrame, frameLength, writeFrame, writeFrameHeader } from '../src/frame-encoder.js';
+import { caught } from './throws.js';
 
 const MAX = 1024;
 
@@ -29,15 +30,6 @@ function split(bytes: Buffer, size: number): Buffer[] {
   const chunks: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
   return chunks;
-}
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
 }
 
 describe('encoder', () => {

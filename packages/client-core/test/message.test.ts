@@ -16,6 +16,7 @@ import {
 import type { Message } from '../src/message.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, parseJsonPayload, toAsciiJson } from '../src/serializer.js';
 import type { Serializer } from '../src/serializer.js';
+import { caught } from './throws.js';
 
 const conn = { self: 'alice', helloId: 'bob' };
 
@@ -27,15 +28,6 @@ function without(key: string): Record<string, unknown> {
   const value = good();
   delete value[key];
   return value;
-}
-
-function caught(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
