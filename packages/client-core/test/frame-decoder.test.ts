@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { FrameTooLargeError, IpcmError, TruncatedFrameError } from '../src/errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from '../src/frame-decoder.js';
 import { encodeFrame, frameLength, writeFrame, writeFrameHeader } from '../src/frame-encoder.js';
-import { caught } from './throws.js';
+import { caught, split } from './helpers.js';
 
 const MAX = 1024;
 
@@ -24,12 +24,6 @@ function decodeAll(decoder: FrameDecoder, chunks: Buffer[]): string[] {
     expect(decoder.bufferedBytes).toBeLessThanOrEqual(4 + decoder.maxFrameBytes);
   }
   return out;
-}
-
-function split(bytes: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
-  return chunks;
 }
 
 describe('encoder', () => {

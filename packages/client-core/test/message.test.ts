@@ -16,7 +16,7 @@ import {
 import type { Message } from '../src/message.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, parseJsonPayload, toAsciiJson } from '../src/serializer.js';
 import type { Serializer } from '../src/serializer.js';
-import { caught } from './throws.js';
+import { caught } from './helpers.js';
 
 const conn = { self: 'alice', helloId: 'bob' };
 

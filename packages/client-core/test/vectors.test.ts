@@ -4,6 +4,7 @@ import { FrameDecoder } from '../src/frame-decoder.js';
 import { encodeFrame } from '../src/frame-encoder.js';
 import { decodeHello, decodeMessage } from '../src/message.js';
 import { encodeValueFrame, jsonSerializer } from '../src/serializer.js';
+import { split } from './helpers.js';
 
 interface Vector {
   name: string;
@@ -22,12 +23,6 @@ function decodeChunks(chunks: Buffer[]): unknown[] {
   for (const chunk of chunks) decoder.decode(chunk, (payload) => values.push(jsonSerializer.decode(payload)));
   decoder.end();
   return values;
-}
-
-function split(bytes: Buffer, size: number): Buffer[] {
-  const chunks: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
-  return chunks;
 }
 
 test('the vector file holds frames', () => {
