@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import {
   Client,
   WrongTransportError,
+  whenSocketReady,
   removeRoute,
   spawnRoute,
   type ClientOptions,
@@ -46,16 +47,6 @@ function socketPath(name: string): string {
   return process.platform === 'linux' ? `\0${name}` : path.join(os.tmpdir(), `${name}.sock`);
 }
 
-function connected(socket: Socket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve();
-    });
-    socket.once('error', reject);
-  });
-}
-
 /** Listens on, and dials, abstract socket names published in the route directory. */
 export class AbstractSocketTransport implements Transport {
   readonly name = 'abstract';
@@ -81,7 +72,7 @@ export class AbstractSocketTransport implements Transport {
       throw new WrongTransportError(`peer ${JSON.stringify(target.id)} does not listen on an abstract socket`);
     }
     const socket = createConnection({ path: socketPath(target.address.name) });
-    return { socket, ready: connected(socket) };
+    return { socket, ready: whenSocketReady(socket) };
   }
 
   async probe(target: ProbeTarget): Promise<Liveness> {
@@ -89,7 +80,7 @@ export class AbstractSocketTransport implements Transport {
     if (target.kind !== 'address' || !isAbstractAddress(target.address)) return 'live';
     const socket = createConnection({ path: socketPath(target.address.name) });
     try {
-      await connected(socket);
+      await whenSocketReady(socket);
       return 'live';
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
