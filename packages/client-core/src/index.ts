@@ -69,3 +69,11 @@ export type { ClientOptions, Clock } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
 export type { Direction } from './peer-connection.js';
+export type {
+  PeerDirectory,
+  PeerLocation,
+  Registration,
+  RegisterOptions,
+  DirectoryEvent,
+  WatchOptions,
+} from './peer-directory.js';
