@@ -6,7 +6,8 @@
  *   D        its endpoint: a Unix socket; or a 0600 file holding its address
  *            as one line of JSON (`{"transport":"tcp",...}`, our extension);
  *            or an empty 0600 marker when it does not listen
- *   D.pid    its process id, decimal, newline-terminated: the ownership lock
+ *   D.pid    its process id, decimal, no newline (as IPC::Manager writes it;
+ *            a trailing newline is accepted when read): the ownership lock
  *   D.name   its real id, when D is hashed
  *   D.stats  its sent/read counts at disconnect (JSON)
  *
@@ -45,7 +46,8 @@
  * with RouteError (R17).
  *
  * release() takes the guard too, checks that D.pid is still the file this
- * claim created, and removes D, D.name and, last, D.pid, leaving D.stats. It
+ * claim created, and removes D and, last, D.pid, leaving D.stats and D.name
+ * (as IPC::Manager does: D.name attributes D.stats to the real id). It
  * does nothing in a process other than the one that claimed (R32).
  *
  * The guard closes the window between "check D.pid" and "unlink D.pid"
@@ -59,7 +61,7 @@ import { constants as fsConstants, promises as fsp } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import * as path from 'node:path';
 import { IdInUseError, RouteError } from './errors.js';
-import { hashedEntryName, isHashedEntryName } from './peer-name.js';
+import { hashedEntryName } from './peer-name.js';
 import { parseRouteAddress } from './route-address.js';
 import { describeType, errnoCode, unlinkQuiet } from './route-fs.js';
 import type { EntryProbe, ProbeTarget, RouteAddress } from './route-types.js';
@@ -403,7 +405,7 @@ export class EntryStore {
   async acquire(name: string, label: string, probe: EntryProbe, recycled: boolean): Promise<LockFile> {
     const lockPath = this.at(`${name}.pid`);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const mine = await this.createExclusive(lockPath, `${this.pid()}\n`);
+      const mine = await this.createExclusive(lockPath, String(this.pid()));
       if (mine !== undefined) {
         try {
           await this.clearLeftover(name, probe);
@@ -427,8 +429,9 @@ export class EntryStore {
   }
 
   /**
-   * Removes D (when it is a socket or our file), D.name and then D.pid, if
-   * D.pid is still `mine`. Returns false when it no longer was.
+   * Removes D (when it is a socket or our file) and then D.pid, if D.pid is
+   * still `mine`. Returns false when it no longer was. D.name stays beside
+   * D.stats, as IPC::Manager leaves it, so the counts keep their real id.
    */
   async removeOwned(name: string, mine: LockFile): Promise<boolean> {
     const lockPath = this.at(`${name}.pid`);
@@ -437,7 +440,6 @@ export class EntryStore {
       if (current === undefined || !sameFile(current, mine)) return false;
       const endpoint = await this.endpoint(name);
       if (endpoint.type !== 'missing' && endpoint.type !== 'foreign') await unlinkQuiet(this.at(name));
-      if (isHashedEntryName(name)) await unlinkQuiet(this.at(`${name}.name`));
       await unlinkQuiet(lockPath);
       return true;
     });

@@ -43,7 +43,7 @@ export class BadHelloError extends defineError('ERR_IPCM_BAD_HELLO') {}
 export class HelloTimeoutError extends defineError('ERR_IPCM_HELLO_TIMEOUT') {}
 /** A peer broke the protocol (for example a second hello on one connection). */
 export class ProtocolError extends defineError('ERR_IPCM_PROTOCOL') {}
-/** A peer id is not acceptable (empty, leading `_`, too long, control characters...). */
+/** A peer id is not acceptable (empty, leading `_`, over 1024 bytes of UTF-8, a lone surrogate). */
 export class InvalidIdError extends defineError('ERR_IPCM_INVALID_ID') {}
 /** Another live process holds this id in the route directory. */
 export class IdInUseError extends defineError('ERR_IPCM_ID_IN_USE') {}

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BadHelloError, BadMessageError, InvalidIdError } from './errors.js';
+import { BadHelloError, BadMessageError } from './errors.js';
+import { validatePeerId } from './peer-id.js';
 import { decodePayload, encodeValueFrame, jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
 
@@ -24,7 +25,11 @@ export interface Message<C = unknown> {
   from: string;
   /** The recipient's peer id. */
   to?: string;
-  /** Present and true on messages sent as part of a broadcast. */
+  /**
+   * Present and true on messages sent as part of a broadcast. Always a
+   * boolean here: a received `"broadcast":1` (IPC::Manager's form) is
+   * normalised by {@link validateMessage}.
+   */
   broadcast?: boolean;
   /** The payload: any JSON value. */
   content: C;
@@ -119,13 +124,29 @@ function show(value: unknown): string {
 }
 
 /**
+ * A message's `broadcast` as a boolean. IPC::Manager sends `"broadcast":1`
+ * and reads the key as a Perl truth value, so any JSON scalar is accepted
+ * and read the same way: `false`, `null`, `0`, `""` and `"0"` are false,
+ * everything else true. An object or an array is refused.
+ */
+function broadcastFlag(flag: unknown): boolean | undefined {
+  if (flag === undefined || typeof flag === 'boolean') return flag;
+  if (flag === null) return false;
+  if (typeof flag === 'number') return flag !== 0;
+  if (typeof flag === 'string') return flag !== '' && flag !== '0';
+  throw new BadMessageError(`message "broadcast" is ${describe(flag)}, not a boolean or a scalar`);
+}
+
+/**
  * Checks that a decoded value is a message for us from the peer on this
  * connection, and returns it typed (the same object; unknown keys kept).
  *
  * Requires a plain object with string `id`, number `stamp` and `stamp_ord`,
  * string `from` equal to `helloId`, an own `content` key (any value), `to`
  * absent or a string equal to `self` (any string when `broadcast` is true),
- * and `broadcast` absent or a boolean; no top-level `__proto__` key.
+ * and `broadcast` absent or a JSON scalar; no top-level `__proto__` key.
+ * `broadcast` is normalised to a boolean in place, read as Perl reads it
+ * (IPC::Manager sends `1`): `false`, `null`, `0`, `""` and `"0"` are false.
  *
  * @throws {@link BadMessageError} naming the first rule broken.
  * @example
@@ -161,10 +182,7 @@ export function validateMessage(value: unknown, options: ValidateMessageOptions)
   if (typeof value['stamp_ord'] !== 'number') {
     throw new BadMessageError(`message "stamp_ord" is ${describe(value['stamp_ord'])}, not a number`);
   }
-  const broadcast = value['broadcast'];
-  if (broadcast !== undefined && typeof broadcast !== 'boolean') {
-    throw new BadMessageError(`message "broadcast" is ${describe(broadcast)}, not a boolean`);
-  }
+  const broadcast = broadcastFlag(value['broadcast']);
   const to = value['to'];
   if (to !== undefined) {
     if (typeof to !== 'string') {
@@ -179,6 +197,7 @@ export function validateMessage(value: unknown, options: ValidateMessageOptions)
       `message "from" is ${show(from)} but the connection belongs to ${show(options.helloId)}`,
     );
   }
+  if (broadcast !== undefined) value['broadcast'] = broadcast;
   return value as Message;
 }
 
@@ -220,48 +239,9 @@ export function encodeMessageFrame(message: Message, serializer: Serializer = js
 
 // ---- peer ids and the hello ------------------------------------------------
 
-/** Longest peer id accepted, in bytes of UTF-8. */
-export const MAX_PEER_ID_BYTES = 1024;
-
-// With the `u` flag, [\ud800-\udfff] matches only lone surrogates: a pair is one code point.
-const FORBIDDEN_ID_CHAR = /[\u0000-\u001f\u007f\ud800-\udfff]/u;
-
-/**
- * Checks a peer id: a non-empty string of at most {@link MAX_PEER_ID_BYTES}
- * bytes of UTF-8, without control characters (U+0000-U+001F, U+007F) or
- * lone surrogates, not starting with `_` (reserved). `/`, `\` and `..` are
- * allowed here; the route directory hashes such ids into safe file names.
- *
- * @returns the id, typed as a string.
- * @throws {@link InvalidIdError} naming the rule broken.
- * @example
- * ```ts
- * const self = validatePeerId(options.id);
- * ```
- */
-export function validatePeerId(id: unknown): string {
-  if (typeof id !== 'string') {
-    throw new InvalidIdError(`peer id must be a string, got ${describe(id)}`);
-  }
-  if (id.length === 0) {
-    throw new InvalidIdError('peer id is empty');
-  }
-  // Checked before scanning: a UTF-16 length over the limit is over it in UTF-8 too.
-  if (id.length > MAX_PEER_ID_BYTES || Buffer.byteLength(id, 'utf8') > MAX_PEER_ID_BYTES) {
-    throw new InvalidIdError(`peer id is longer than ${MAX_PEER_ID_BYTES} bytes of UTF-8: ${show(id)}`);
-  }
-  const bad = FORBIDDEN_ID_CHAR.exec(id);
-  if (bad !== null) {
-    const unit = bad[0].charCodeAt(0);
-    const what = unit >= 0xd800 ? 'a lone surrogate' : 'a control character';
-    const code = unit.toString(16).toUpperCase().padStart(4, '0');
-    throw new InvalidIdError(`peer id contains ${what} (U+${code} at index ${bad.index}): ${show(id)}`);
-  }
-  if (id.startsWith('_')) {
-    throw new InvalidIdError(`peer id may not start with "_" (reserved): ${show(id)}`);
-  }
-  return id;
-}
+// The peer-id rule lives in peer-id.ts (one rule for hellos, dialling,
+// claiming and naming); re-exported here for the existing importers.
+export { MAX_PEER_ID_BYTES, validatePeerId } from './peer-id.js';
 
 /** The first frame on a connection: the opener's id. */
 export interface Hello {

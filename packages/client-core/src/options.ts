@@ -7,7 +7,12 @@ export interface Clock {
 
 /** Options every @ipcm client accepts, whatever its transport. */
 export interface ClientOptions {
-  /** This peer's id. Not empty, no leading `_`, no control characters. */
+  /**
+   * This peer's id: not empty, at most 1024 bytes of UTF-8, well-formed
+   * Unicode, no leading `_` (see `validatePeerId`). Control characters, `/`,
+   * `\` and `..` are allowed, as IPC::Manager allows them; the route
+   * directory stores such ids under a hashed name.
+   */
   id: string;
   /**
    * The route directory shared by the peers of one IPC group: where peers

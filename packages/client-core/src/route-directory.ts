@@ -228,11 +228,11 @@ export class RouteDirectory {
   /**
    * Removes the entries left by processes that are gone: a `D.pid` naming a
    * dead process (or holding no pid, once older than the grace period), with
-   * its D and `D.name`; a socket with no lock that the probe finds dead; a
+   * its D; a socket with no lock that the probe finds dead; a
    * marker or address file with no lock (a holder creates `D.pid` before D
    * and removes it after D, so D without a lock is a leftover).
    * Never touches a live process's entry, a live socket, or anything that is
-   * not a route entry; `D.stats` is kept. Also removes temporary files of
+   * not a route entry; `D.stats` and `D.name` are kept. Also removes temporary files of
    * dead processes. Returns the ids reaped (the entry name when a hashed
    * entry's id is unknown).
    */

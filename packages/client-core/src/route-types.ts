@@ -144,7 +144,8 @@ export interface RouteClaim extends AsyncDisposable {
   /** Writes `D.stats` atomically (0600). */
   writeStats(stats: PeerStats): Promise<void>;
   /**
-   * Removes D, `D.name` and `D.pid`, leaving `D.stats`. Close a socket
+   * Removes D and `D.pid`, leaving `D.stats` and `D.name` (as IPC::Manager
+   * does, so the counts keep their real id). Close a socket
    * transport's server first. Idempotent; does nothing when called from a
    * process other than the claimant (R32) or when the lock has been taken
    * over meanwhile.

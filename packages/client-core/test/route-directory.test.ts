@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { IdInUseError, InvalidIdError, RouteError } from '../src/errors.js';
 import { hashedEntryName } from '../src/peer-name.js';
 import { isTcpAddress } from '../src/route-address.js';
+import { perlRouteListing, type RouteListing } from './perl-vectors.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../src/route-directory.js';
 import { secureSocketFile } from '../src/route-fs.js';
 import type { EntryProbe, RouteClaim, RouteDirectoryOptions } from '../src/route-types.js';
@@ -237,20 +238,23 @@ describe('open (R19)', () => {
 });
 
 describe('claim and release', () => {
-  test('R32: claim, publish, writeStats, release leaves only D.stats', async () => {
+  test('R32: claim, publish, writeStats, release leaves only D.stats and, for a hashed D, D.name (as IPC::Manager)', async () => {
     const dir = await RouteDirectory.open(base);
     const id = 'x'.repeat(90); // hashed: too long
     const claim = await dir.claim(id, 'marker', probeOptions);
     const name = hashedEntryName(id);
     expect(claim.name).toBe(name);
-    expect(fs.readFileSync(path.join(base, `${name}.pid`), 'utf8')).toBe(`${process.pid}\n`);
+    // The pid with no newline, as IPC::Manager writes it.
+    expect(fs.readFileSync(path.join(base, `${name}.pid`), 'utf8')).toBe(`${process.pid}`);
     expect(fs.readFileSync(path.join(base, `${name}.name`), 'utf8')).toBe(id);
     await claim.publish();
     expect(fs.readFileSync(claim.path, 'utf8')).toBe('');
     await claim.writeStats({ sent: { a: 3, b: 1 }, read: { a: 2 } });
     await claim.release();
     expect(claim.released).toBe(true);
-    expect(leftovers(base)).toEqual([`${name}.stats`]);
+    // D.name stays beside D.stats so the counts keep their real id.
+    expect(leftovers(base)).toEqual([`${name}.name`, `${name}.stats`]);
+    expect(fs.readFileSync(path.join(base, `${name}.name`), 'utf8')).toBe(id);
     expect(JSON.parse(fs.readFileSync(path.join(base, `${name}.stats`), 'utf8'))).toEqual({ sent: { a: 3, b: 1 }, read: { a: 2 } });
     expect(await dir.stats(id)).toEqual({ sent: { a: 3, b: 1 }, read: { a: 2 } });
     await claim.release(); // idempotent
@@ -354,7 +358,7 @@ describe('stale and live holders (R16, R17)', () => {
       expect((err as IdInUseError).code).toBe('ERR_IPCM_ID_IN_USE');
       expect(await answers(ready.path)).toBe('hello');
     }
-    expect(fs.readFileSync(path.join(base, 'svc.pid'), 'utf8')).toBe(`${holder.pid}\n`);
+    expect(fs.readFileSync(path.join(base, 'svc.pid'), 'utf8')).toBe(`${holder.pid}`);
     const entry = await (await RouteDirectory.open(base)).lookup('svc');
     expect(entry).toMatchObject({ kind: 'socket', pid: holder.pid, alive: true });
 
@@ -394,7 +398,7 @@ describe('stale and live holders (R16, R17)', () => {
 
     const dir = await RouteDirectory.open(base, later);
     const claim = await claimOf(dir, 'svc', 'socket');
-    expect(fs.readFileSync(`${socketPath}.pid`, 'utf8')).toBe(`${process.pid}\n`);
+    expect(fs.readFileSync(`${socketPath}.pid`, 'utf8')).toBe(`${process.pid}`);
     expect(fs.existsSync(socketPath)).toBe(false);
     await listenAt(claim.path);
     await claim.publish();
@@ -564,7 +568,7 @@ describe('races (R18)', () => {
     expect(winners).toHaveLength(1);
     expect(results.filter((r) => !r.ok).map((r) => r.code)).toEqual(Array(3).fill('ERR_IPCM_ID_IN_USE'));
     expect(await answers(socketPath)).toBe('hello');
-    expect(fs.readFileSync(`${socketPath}.pid`, 'utf8')).toBe(`${winners[0]?.pid}\n`);
+    expect(fs.readFileSync(`${socketPath}.pid`, 'utf8')).toBe(`${winners[0]?.pid}`);
 
     const winner = racers.find((racer) => racer.pid === winners[0]?.pid) as ChildProcess;
     winner.send('release');
@@ -656,7 +660,16 @@ describe('lookup, list, reapStale', () => {
     const reaped = await dir.reapStale(unixProbe);
     expect(reaped.sort()).toEqual(['a/b', 'dead-sock', 'lock-only', 'orphan-sock']);
     // notes.pid named a dead process, so it went; the foreign file it guarded stays.
-    expect(leftovers(base)).toEqual(['dead-sock.stats', 'live', 'live.pid', 'notes', 'perl-peer', 'young.pid']);
+    // The hashed entry's D.name stays, like D.stats (IPC::Manager keeps both).
+    expect(leftovers(base)).toEqual([
+      'dead-sock.stats',
+      `${hashedEntryName('a/b')}.name`,
+      'live',
+      'live.pid',
+      'notes',
+      'perl-peer',
+      'young.pid',
+    ]);
     expect(await answers(live.path)).toBe('hi');
     expect(await answers(path.join(base, 'perl-peer'))).toBe('hi');
   });
@@ -702,5 +715,76 @@ describe('helpers', () => {
     await fsp.writeFile(file, '');
     await expect(secureSocketFile(file)).rejects.toThrow(RouteError);
     await expect(secureSocketFile(path.join(base, 'missing'))).rejects.toThrow(RouteError);
+  });
+});
+
+describe('route directories laid out by Perl IPC::Manager 0.000038 (captured listings, test/fixtures)', () => {
+  /**
+   * Recreates a captured listing in `base`: real listening sockets, files
+   * with their content, `<pid ...>` placeholders replaced by `pid` written as
+   * Perl writes it (no newline), modes as captured.
+   */
+  async function recreate(listing: RouteListing, pid: number): Promise<void> {
+    for (const [name, file] of Object.entries(listing.listing)) {
+      const at = path.join(base, name);
+      if (file.type === 'socket') await listenAt(at);
+      else await fsp.writeFile(at, (file.content ?? '').replace(/<pid [^>]*>/g, String(pid)));
+      await fsp.chmod(at, parseInt(file.mode, 8));
+    }
+  }
+
+  const hashedPerlId = (listing: RouteListing): string => {
+    const nameFile = Object.entries(listing.listing).find(([name]) => name.endsWith('.name'));
+    return nameFile?.[1].content as string;
+  };
+
+  test('live Perl peers are listed with their real ids, kinds and pids (a .pid with no newline parses)', async () => {
+    const listing = perlRouteListing('perl peers, live');
+    await recreate(listing, process.pid);
+    expect(fs.readFileSync(path.join(base, 'pl.pid'), 'utf8')).toBe(String(process.pid));
+    const dir = await RouteDirectory.open(base);
+    const id = hashedPerlId(listing);
+    expect(dir.entryName(id)).toBe('h-2b98beae721dfa6bd036e5ba4c0351560b6979ae');
+    const entries = await dir.list();
+    expect(entries.map((e) => [e.id, e.kind, e.pid, e.alive])).toEqual(
+      [
+        [id, 'socket', process.pid, true],
+        ['pl', 'socket', process.pid, true],
+        ['pn', 'marker', process.pid, true],
+      ].sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1)),
+    );
+    expect(await dir.lookup(id)).toMatchObject({ kind: 'socket', path: path.join(base, dir.entryName(id)) });
+    // A live Perl peer's id is never taken over.
+    await expect(dir.claim('pl', 'socket', probeOptions)).rejects.toThrow(IdInUseError);
+  });
+
+  test('Perl peers after disconnect: nobody is listed, the stats read back by real id, and reaping keeps .stats and .name', async () => {
+    const listing = perlRouteListing('perl peers, after disconnect (processes still running)');
+    const dead = await deadPid();
+    await recreate(listing, dead);
+    const dir = await RouteDirectory.open(base);
+    const id = hashedPerlId(listing);
+    expect(await dir.list({ includeDead: true })).toEqual([]);
+    expect(await dir.stats('pl')).toEqual({ sent: { pn: 1 }, read: { pn: 1 } });
+    expect(await dir.stats('pn')).toEqual({ sent: { pl: 1 }, read: { pl: 1 } });
+    expect(await dir.stats(id)).toEqual({ sent: {}, read: {} });
+    // The locks of the dead processes go (IPC::Manager would leave them to its next run); the rest stays.
+    await dir.reapStale(unixProbe);
+    expect(leftovers(base)).toEqual(Object.keys(listing.listing).filter((name) => !name.endsWith('.pid')).sort());
+  });
+
+  test('a hashed peer that closes leaves what a Perl peer leaves, less its lock: D.name and D.stats', async () => {
+    const perl = perlRouteListing('perl peers, after disconnect (processes still running)');
+    const dir = await RouteDirectory.open(base);
+    const id = hashedPerlId(perl);
+    const claim = await dir.claim(id, 'socket', probeOptions);
+    const server = await listenAt(claim.path);
+    await claim.publish();
+    await claim.writeStats({ sent: {}, read: {} });
+    await new Promise((resolve) => server.close(resolve));
+    await claim.release();
+    const perlHashed = Object.keys(perl.listing).filter((name) => name.startsWith('h-') && !name.endsWith('.pid'));
+    expect(leftovers(base)).toEqual(perlHashed.sort());
+    expect(fs.readFileSync(path.join(base, `${claim.name}.name`), 'utf8')).toBe(id);
   });
 });

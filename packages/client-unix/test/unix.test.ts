@@ -39,16 +39,16 @@ describe('unix client: socket files and the route directory', () => {
     return `${h.route}/${'r'.repeat(room)}`;
   }
 
-  test('R15: past the 104-byte socket path budget the socket gets a hashed name, at the exact path', async () => {
-    // A 50-byte route: an id making exactly 104 bytes is used as is, one byte more is hashed.
+  test('R15: past the 104-byte socket path budget (NUL included, as IPC::Manager) the socket gets a hashed name, at the exact path', async () => {
+    // A 50-byte route: an id making a 103-byte path (104 with its NUL) is used as is, one byte more is hashed.
     const route = routeOf(50);
-    const fits = 'p'.repeat(104 - 51);
-    const over = 'q'.repeat(104 - 50);
+    const fits = 'p'.repeat(104 - 52);
+    const over = 'q'.repeat(104 - 51);
     const plain = await h.client(fits, { route });
     const hashed = await h.client(over, { route });
     const plainEntry = await entryIn(route, fits);
     expect(plainEntry).toBe(`${route}/${fits}`);
-    expect(Buffer.byteLength(plainEntry)).toBe(104);
+    expect(Buffer.byteLength(plainEntry)).toBe(103);
     expect((await lstat(plainEntry)).isSocket()).toBe(true);
     const hashedEntry = await entryIn(route, over);
     expect(path.dirname(hashedEntry)).toBe(route);
@@ -57,16 +57,16 @@ describe('unix client: socket files and the route directory', () => {
     expect(await exists(`${route}/${over}`)).toBe(false);
     await exchange(plain, hashed);
 
-    // A 61-byte route: the hashed name fills the budget exactly.
-    const tight = routeOf(61);
+    // A 60-byte route: the hashed name fills the budget exactly.
+    const tight = routeOf(60);
     const longest = await h.client('z'.repeat(80), { route: tight });
     const tightEntry = await entryIn(tight, longest.id);
-    expect(Buffer.byteLength(tightEntry)).toBe(104);
+    expect(Buffer.byteLength(tightEntry)).toBe(103);
     expect((await lstat(tightEntry)).isSocket()).toBe(true);
     await exchange(longest, await h.client('peer', { route: tight }));
 
-    // A 62-byte route cannot hold even a hashed name.
-    const tooLong = routeOf(62);
+    // A 61-byte route cannot hold even a hashed name.
+    const tooLong = routeOf(61);
     await expect(h.client('z'.repeat(80), { route: tooLong })).rejects.toBeInstanceOf(RouteError);
     await expect(h.client('z'.repeat(80), { route: tooLong })).rejects.toMatchObject({ code: 'ERR_IPCM_ROUTE' });
   });
@@ -93,7 +93,7 @@ describe('unix client: socket files and the route directory', () => {
       const heir = await h.client(id);
       const entry = await h.entryPath(id);
       expect((await lstat(entry)).isSocket()).toBe(true);
-      expect(await readFile(`${entry}.pid`, 'utf8')).toBe(`${process.pid}\n`);
+      expect(await readFile(`${entry}.pid`, 'utf8')).toBe(`${process.pid}`); // no newline, as IPC::Manager
       await exchange(alice, heir);
     }
 

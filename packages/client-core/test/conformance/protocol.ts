@@ -385,7 +385,7 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       expect(bob.stats().accepts).toBe(0);
     });
 
-    test('R11: a bad hello (not JSON, missing, empty, non-string, too long, control characters, leading _) is refused', async () => {
+    test('R11: a bad hello (not JSON, missing, empty, non-string, too long, lone surrogate, leading _) is refused', async () => {
       const bob = await h.client('bob');
       const seen = watch(bob);
       const hellos: Buffer[] = [
@@ -397,8 +397,7 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
         jsonFrame({ hello: null }),
         jsonFrame({ hello: 'a'.repeat(1025) }),
         jsonFrame({ hello: 'é'.repeat(513) }), // 513 characters, 1,026 bytes
-        jsonFrame({ hello: 'a\u0007b' }),
-        jsonFrame({ hello: 'a\u007fb' }),
+        jsonFrame({ hello: 'a\ud800b' }), // JSON.stringify writes it as the escape \ud800
         jsonFrame({ hello: '_x' }),
       ];
       const raws = await Promise.all(hellos.map(() => h.raw('bob')));
@@ -462,10 +461,36 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       expect(replacement.destroyed).toBe(false);
     });
 
-    test('R14: ids with /, .., \\ stay inside the route directory; NUL, control characters and leading _ are refused', async () => {
+    test('R11: a hello from an id with control characters (as IPC::Manager peers use) is accepted, and replies reach it', async () => {
+      const bob = await h.client('bob');
+      for (const id of ['tab\there', 'bell\u0007', 'del\u007fchar', 'nul\u0000byte']) {
+        const raw = await h.raw('bob');
+        const arrived = nextMessages(bob, 1);
+        await writeRaw(raw, Buffer.concat([helloFrame(id), jsonFrame(wire(id, 'bob', 'hi'))]));
+        expect((await arrived)[0]).toMatchObject({ from: id, to: 'bob', content: 'hi' });
+        const reply = nextFrames(raw, 1);
+        await bob.send(id, 'reply');
+        expect((await reply)[0]).toMatchObject({ from: 'bob', to: id, content: 'reply' });
+      }
+    });
+
+    test('R14: ids with /, .., \\, NUL and control characters stay inside the route directory, hashed; leading _, empty and lone surrogates are refused', async () => {
       const alice = await h.client('alice');
       const escape = `escape-${process.pid}-${String(Math.random()).slice(2, 8)}`;
-      const odd = ['a/b', '..', `../${escape}`, 'a\\b', '/abs', 'c:\\tmp\\x'];
+      const odd = [
+        'a/b',
+        '..',
+        `../${escape}`,
+        'a\\b',
+        '/abs',
+        'c:\\tmp\\x',
+        'a\u0000b',
+        '\u0000abstract',
+        'a\u0001b',
+        '\u001b[31mred',
+        'line\nbreak',
+        'tab\there',
+      ];
       const route = path.resolve(h.route);
       for (const id of odd) {
         const peer = await h.client(id);
@@ -484,10 +509,11 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       }
       expect(await exists(path.join(route, '..', escape))).toBe(false);
       expect(await exists(path.join(route, '..', `${escape}.pid`))).toBe(false);
+      for (const name of await readdir(route)) expect(name).not.toMatch(/[\u0000-\u001f/\\]/);
       expect(await alice.peers()).toEqual([...odd].sort());
 
       const before = (await readdir(route)).sort();
-      for (const id of ['a\u0000b', '\u0000abstract', 'a\u0001b', '\u001b[31mred', 'line\nbreak', '_reserved', '']) {
+      for (const id of ['_reserved', '', 'lone\ud800']) {
         await expect(h.client(id)).rejects.toBeInstanceOf(InvalidIdError);
         await expect(h.client(id)).rejects.toMatchObject({ code: 'ERR_IPCM_INVALID_ID' });
       }
