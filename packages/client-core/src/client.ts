@@ -93,6 +93,13 @@ export interface ClientStats {
   readonly bytesOut: number;
   /** Peer-level errors (bad frames, bad hellos, bad messages...). */
   readonly errors: number;
+  /**
+   * Messages read off a connection while the application was behind (see
+   * `maxQueuedMessages`) and dropped undelivered because that connection
+   * closed first: a replaced, evicted or reaped connection is closed after
+   * `lingerMs` even if it was not read to its end (R36).
+   */
+  readonly undelivered: number;
   /** Connections currently open, by direction. */
   readonly open: { readonly outbound: number; readonly inbound: number };
   /** The connection cache's own counters. */
@@ -106,6 +113,9 @@ type ClientState = 'starting' | 'open' | 'closing' | 'closed';
  * and a token of 1 KiB each, every character escaped as \uXXXX.
  */
 const MAX_HELLO_BYTES = 16 * 1024;
+
+/** Dead entries (and temporary files) a client's start removes at most (R37). */
+const REAP_PER_START = 16;
 
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
@@ -169,6 +179,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #bytesIn = 0;
   #bytesOut = 0;
   #errors = 0;
+  #undelivered = 0;
   readonly #drops: Record<string, number> = {};
 
   /**
@@ -231,6 +242,11 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       await claim?.release();
       throw error;
     }
+    // Whoever starts next reaps what killed processes left (their entries,
+    // the temporary files of a claim cut short), a bounded amount per start
+    // and never a live entry (R37). Reaping is housekeeping: its failure is
+    // not this client's.
+    await this.#routeDir?.reapStale((target) => transport.probe(target), { limit: REAP_PER_START }).catch(() => undefined);
     this.#state = 'open';
   }
 
@@ -471,10 +487,19 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     // a stranger can't make us buffer maxFrameBytes before saying who it is.
     const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES));
     this.#adopt(conn, socket);
-    if (this.closed || this.#handshakes.size >= this.#options.maxHandshakes) {
-      conn.closing = this.closed ? 'client closed' : 'too many handshakes';
+    if (this.closed) {
+      conn.closing = 'client closed';
       socket.destroy();
       return;
+    }
+    if (this.#handshakes.size >= this.#options.maxHandshakes) {
+      // The slots are full: the oldest handshake has had the longest to say
+      // hello, so it goes, not the newcomer; a flood of silent sockets then
+      // cannot keep a prompt peer out (R38).
+      const oldest = this.#handshakes.values().next().value as PeerConnection;
+      this.#handshakes.delete(oldest);
+      oldest.closing = 'too many handshakes';
+      oldest.socket?.destroy();
     }
     this.#handshakes.add(conn);
     conn.startHelloTimer(this.#options.helloTimeoutMs, () => {
@@ -530,6 +555,18 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       this.#onHello(conn, payload); // only accepted connections start without an id
       return;
     }
+    // While the application is behind, nothing more is delivered from any
+    // connection, whatever its state: frames already read stay with their
+    // connection (at most the rest of one read), and its socket is paused (R36).
+    if (this.#paused || conn.held.length > 0) {
+      conn.held.push(payload);
+      conn.socket?.pause();
+      return;
+    }
+    this.#onMessageFrame(conn, peerId, payload);
+  }
+
+  #onMessageFrame(conn: PeerConnection, peerId: string, payload: Buffer): void {
     this.#framesIn++;
     let value: unknown;
     try {
@@ -621,15 +658,26 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (this.#paused) return;
     this.#paused = true;
     for (const conn of this.#sockets) {
-      // Connections still saying hello, or on their way out, keep reading.
-      if (conn.peerId !== undefined && conn.closing === undefined) conn.socket?.pause();
+      // Connections still saying hello keep reading (a hello is small, and
+      // bounded by maxHandshakes); every other one, retiring ones included,
+      // stops (R36).
+      if (conn.peerId !== undefined) conn.socket?.pause();
     }
   }
 
   #resumeReading(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    for (const conn of this.#sockets) conn.socket?.resume();
+    for (const conn of this.#sockets) {
+      // Frames held while paused go first, in order; if they put the
+      // application behind again, the remaining connections stay paused.
+      while (conn.held.length > 0 && !this.#paused && conn.error === undefined) {
+        this.#onMessageFrame(conn, conn.peerId as string, conn.held.shift() as Buffer);
+      }
+      if (this.#paused) return;
+      conn.held.length = 0; // a connection that failed meanwhile delivers nothing more
+      conn.socket?.resume();
+    }
   }
 
   /**
@@ -675,6 +723,25 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     };
   }
 
+  /**
+   * A connection closed while the application was behind: the frames it
+   * had read and not delivered, and the bytes it had buffered, are lost.
+   * Counted in `stats().undelivered` and reported as an error event (R36).
+   */
+  #dropUnread(conn: PeerConnection): void {
+    const frames = conn.held.length;
+    const socket = conn.socket;
+    const buffered = (socket?.readableLength ?? 0) + conn.decoder.bufferedBytes;
+    conn.held.length = 0;
+    if (frames === 0 && (buffered === 0 || conn.error !== undefined)) return;
+    this.#undelivered += frames;
+    this.#reportError(
+      new ConnectionClosedError(
+        `connection from ${conn.peerId ?? 'a peer'} closed (${conn.closing ?? 'closed'}) with ${frames} messages and ${buffered} more bytes unread: the application was behind (maxQueuedMessages)`,
+      ),
+    );
+  }
+
   /** Marks a cached connection used now (its record's time is its last activity). */
   #touch(conn: PeerConnection): void {
     if (conn.record !== undefined) this.#cache.touch(conn.record);
@@ -703,15 +770,19 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     const peerId = conn.peerId as string;
     // Until it has closed, a new connection to the peer waits (see #connect).
     if (!conn.flushed) this.#retiring.set(peerId, conn);
+    // Closed after lingerMs at the latest; what it could not deliver by then
+    // is counted and reported when it closes (see #onClose).
     conn.end(this.#options.lingerMs);
-    // Read what the peer still sends until it closes, even while paused:
-    // those messages were sent before it saw our end.
-    conn.socket?.resume();
+    // Read what the peer still sends until it closes (those messages were
+    // sent before it saw our end), but not while the application is behind:
+    // a peer reconnecting again and again must not get more read (R36).
+    if (!this.#paused) conn.socket?.resume();
     if (conn.announced) this.#emit('disconnect', disconnectEvent(conn, reason));
   }
 
   #onClose(conn: PeerConnection): void {
     conn.cleanup();
+    this.#dropUnread(conn);
     if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
     this.#sockets.delete(conn);
     this.#handshakes.delete(conn);
@@ -842,6 +913,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
       errors: this.#errors,
+      undelivered: this.#undelivered,
       open: { outbound, inbound },
       cache: this.#cache.stats(),
     };

@@ -189,12 +189,13 @@ export function validateMessage(value: unknown, options: ValidateMessageOptions)
       throw new BadMessageError(`message "to" is ${describe(to)}, not a string`);
     }
     if (to !== options.self && broadcast !== true) {
-      throw new BadMessageError(`message is addressed to ${show(to)}, not to us (${show(options.self)})`);
+      // The peer's string is described, never quoted (R39).
+      throw new BadMessageError(`message is addressed to another peer (${to.length} characters), not to us`);
     }
   }
   if (from !== options.helloId) {
     throw new BadMessageError(
-      `message "from" is ${show(from)} but the connection belongs to ${show(options.helloId)}`,
+      `message "from" (${from.length} characters) is not the id the connection said hello with (${options.helloId.length} characters)`,
     );
   }
   if (broadcast !== undefined) value['broadcast'] = broadcast;
@@ -280,7 +281,8 @@ export function encodeHello(id: string, serializer: Serializer = jsonSerializer)
  * other than `hello` are ignored.
  *
  * @throws {@link BadHelloError} when it is not an object with a valid `hello`
- *   id; for a bad id, `cause` is the {@link InvalidIdError}.
+ *   id; for a bad id, `cause` is an {@link InvalidIdError} naming the rule
+ *   broken (position, length), never quoting the id (R39).
  * @example
  * ```ts
  * const peerId = parseHello(jsonSerializer.decode(firstPayload));
@@ -293,11 +295,22 @@ export function parseHello(value: unknown): string {
   if (!Object.hasOwn(value, 'hello')) {
     throw new BadHelloError('first frame has no "hello" key');
   }
+  const id = value['hello'];
   try {
-    return validatePeerId(value['hello']);
+    return validatePeerId(id);
   } catch (err) {
-    throw new BadHelloError(`bad hello: ${(err as Error).message}`, { cause: err });
+    // The rule broken, not the id: a peer's bytes never go into our errors (R39).
+    const rule = withoutQuoted((err as Error).message, id);
+    throw new BadHelloError(`bad hello: ${rule}`, { cause: new InvalidIdError(rule) });
   }
+}
+
+/** An id error's message with the id it quotes (`: "<id>"` at the end) cut off. */
+function withoutQuoted(message: string, id: unknown): string {
+  if (typeof id !== 'string' || id === '') return message;
+  const quoted = `: ${show(id)}`;
+  if (message.endsWith(quoted)) return message.slice(0, -quoted.length);
+  return message.includes(id) ? `peer id (${id.length} characters) is not valid` : message;
 }
 
 /**

@@ -74,7 +74,8 @@ export interface ClientOptions {
   lingerMs?: number;
   /**
    * Received messages held for the application before reading from peers
-   * is paused (backpressure reaches the senders through the kernel).
+   * is paused (backpressure reaches the senders through the kernel). Per
+   * client, across all its connections, whatever their state (R36).
    * @default 10000
    */
   maxQueuedMessages?: number;

@@ -38,6 +38,8 @@ export class PeerConnection {
   closing: string | undefined;
   /** The error that ended the connection, if one did. */
   error: IpcmError | undefined;
+  /** Frames read while the client's reading was paused, delivered on resume (R36). */
+  readonly held: Buffer[] = [];
   /** Frames handed to `socket.write` whose callback has not run yet. */
   inFlight = 0;
   /** Called with the size of each frame once it has been handed to the kernel. */

@@ -233,43 +233,67 @@ export class RouteDirectory {
    * and removes it after D, so D without a lock is a leftover).
    * Never touches a live process's entry, a live socket, or anything that is
    * not a route entry; `D.stats` and `D.name` are kept. Also removes temporary files of
-   * dead processes. Returns the ids reaped (the entry name when a hashed
-   * entry's id is unknown).
+   * dead processes (`_tmp.<pid>.<hex>` left by a SIGKILL during a claim).
+   * Returns the ids reaped (the entry name when a hashed entry's id is
+   * unknown).
+   *
+   * `limit` bounds the work of one call: at most `limit` entries and
+   * `limit` temporary files are removed, and at most `4 * limit` entries
+   * are inspected, starting at a random place in the directory so that
+   * repeated calls cover all of it. A client's start calls it with a limit
+   * of 16 (R37).
    */
-  async reapStale(probe: EntryProbe): Promise<string[]> {
+  async reapStale(probe: EntryProbe, options: { limit?: number | undefined } = {}): Promise<string[]> {
     if (typeof probe !== 'function') throw new TypeError(`probe must be a function, received ${typeof probe}`);
+    const limit = options.limit ?? Infinity;
+    if (typeof limit !== 'number' || !(limit >= 1)) {
+      throw new RangeError(`limit must be a number >= 1, received ${safeJson(limit)}`);
+    }
     const store = this.#store;
-    const names = await this.#names();
+    const names = rotate(await this.#names());
     const candidates = new Set<string>();
+    let temps = 0;
     for (const name of names) {
       const base = name.endsWith('.pid') ? name.slice(0, -'.pid'.length) : name;
       if (this.#isEntryName(base)) candidates.add(base);
       else if (name.startsWith(TEMP_PREFIX) || name.startsWith(REAP_PREFIX)) {
         const pid = parsePid(name.split('.')[1] ?? '');
-        if (pid !== undefined && !isAlive(pid)) await unlinkQuiet(store.at(name));
+        if (pid !== undefined && temps < limit && !isAlive(pid)) {
+          await unlinkQuiet(store.at(name));
+          temps++;
+        }
       } else if (name.startsWith(GUARD_PREFIX)) {
         const guard = await store.readLockQuiet(store.at(name));
         if (guard?.pid !== undefined && !isAlive(guard.pid)) await store.removeStale(store.at(name), guard);
       }
     }
-    const reaped: string[] = [];
-    for (const name of [...candidates].sort()) {
+    const chosen: string[] = [];
+    let inspected = 0;
+    for (const name of Number.isFinite(limit) ? candidates : [...candidates].sort()) {
+      if (chosen.length >= limit || inspected >= 4 * limit) break;
+      inspected++;
       const [lock, endpoint] = await Promise.all([store.readLockQuiet(store.at(`${name}.pid`)), store.endpoint(name)]);
       // Only a dead or absent holder is worth the lock dance; a live one is skipped without it.
       if (lock?.pid !== undefined && isAlive(lock.pid)) continue;
       if (lock === undefined && (endpoint.type === 'missing' || endpoint.type === 'foreign')) continue;
-      const id = isHashedEntryName(name) ? ((await store.idOfHashed(name)) ?? name) : name;
-      let mine: LockFile;
-      try {
-        mine = await store.acquire(name, JSON.stringify(id), probe, false);
-      } catch (err) {
-        if (err instanceof IdInUseError || err instanceof RouteError) continue;
-        throw err;
-      }
-      await store.removeOwned(name, mine);
-      reaped.push(id);
+      chosen.push(name);
     }
-    return reaped;
+    // Entries are independent (each has its own lock and guard): reaped side by side.
+    const reaped = await Promise.all(
+      chosen.map(async (name): Promise<string | undefined> => {
+        const id = isHashedEntryName(name) ? ((await store.idOfHashed(name)) ?? name) : name;
+        let mine: LockFile;
+        try {
+          mine = await store.acquire(name, JSON.stringify(id), probe, false);
+        } catch (err) {
+          if (err instanceof IdInUseError || err instanceof RouteError) return undefined;
+          throw err;
+        }
+        await store.removeOwned(name, mine);
+        return id;
+      }),
+    );
+    return reaped.filter((id): id is string => id !== undefined);
   }
 
   async #names(): Promise<string[]> {
@@ -309,6 +333,12 @@ export class RouteDirectory {
         return { ...base, kind: 'address', address: endpoint.address };
     }
   }
+}
+
+/** The same names, starting at a random one (so bounded passes cover them all in turn). */
+function rotate(names: string[]): string[] {
+  const start = Math.floor(Math.random() * names.length);
+  return start === 0 ? names : [...names.slice(start), ...names.slice(0, start)];
 }
 
 /**

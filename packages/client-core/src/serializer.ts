@@ -68,7 +68,9 @@ export function toAsciiJson(value: unknown): string {
  * nothing past U+10FFFF), checked strictly rather than silently replaced.
  *
  * @throws {@link BadJsonError} for invalid UTF-8 or malformed JSON (including
- *   an empty payload); for malformed JSON `cause` is the `SyntaxError`.
+ *   an empty payload). It says where (a character position) and how long
+ *   the payload is, never what it holds: no `cause`, since V8's
+ *   `SyntaxError` quotes the payload (R39).
  * @example
  * ```ts
  * parseJsonPayload(Buffer.from('{"a":1}')); // { a: 1 }
@@ -87,8 +89,19 @@ export function parseJsonPayload(payload: Buffer): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new BadJsonError(`frame payload (${payload.length} bytes) is not valid JSON`, { cause: err });
+    // No cause: V8's SyntaxError quotes the payload, and a peer's bytes
+    // never go into our errors (R39); where and how long is what we say.
+    throw new BadJsonError(`frame payload (${payload.length} bytes) is not valid JSON: ${syntaxFault(err)}`);
   }
+}
+
+/** What a JSON.parse failure says, without the text it quotes. */
+function syntaxFault(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const position = /\bat position (\d+)/.exec(message);
+  if (position !== null) return `syntax error at character ${position[1]}`;
+  if (message.startsWith('Unexpected end')) return 'it ends early';
+  return 'unexpected token';
 }
 
 function encodeJsonFrame(value: unknown): Buffer {

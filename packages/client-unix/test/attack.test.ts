@@ -1,0 +1,4 @@
+import { defineAttackSuite } from '../../client-core/test/conformance/attack.js';
+import { unixTarget } from './unix-target.js';
+
+defineAttackSuite(unixTarget);
