@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BadHelloError, BadMessageError } from './errors.js';
+import { BadHelloError, BadMessageError, InvalidIdError } from './errors.js';
 import { validatePeerId } from './peer-id.js';
 import { decodePayload, encodeValueFrame, jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
