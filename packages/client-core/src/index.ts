@@ -110,3 +110,4 @@ export type {
   LifecycleEvent,
   LifecycleFields,
 } from './diagnostics.js';
+export type { PeerTypes, ContentOf, RequestOf, ResponseOf } from './peer-types.js';
