@@ -80,6 +80,7 @@ export class Responder<Req = unknown, Res = unknown> {
   #responded = 0;
   #handlerErrors = 0;
   #sendFailures = 0;
+  #idle: Array<() => void> = [];
 
   constructor(options: ResponderOptions<Res>) {
     if (typeof options?.send !== 'function') throw new TypeError('send must be a function');
@@ -123,6 +124,16 @@ export class Responder<Req = unknown, Res = unknown> {
     return true;
   }
 
+  /**
+   * Resolves when no handler is running (at once if none is): the client's
+   * `close()` awaits it, within its linger, so that the answers to requests
+   * already taken are sent before the connections end.
+   */
+  whenIdle(): Promise<void> {
+    if (this.#running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
   /** A snapshot of the counters. */
   stats(): ResponderStats {
     return {
@@ -152,7 +163,11 @@ export class Responder<Req = unknown, Res = unknown> {
       this.#sendFailures++;
       this.#report(error instanceof Error ? error : new Error(String(error)), peerId);
     } finally {
-      this.#running--;
+      if (--this.#running === 0 && this.#idle.length > 0) {
+        const waiting = this.#idle;
+        this.#idle = [];
+        for (const resolve of waiting) resolve();
+      }
     }
   }
 

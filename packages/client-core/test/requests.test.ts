@@ -372,4 +372,21 @@ describe('RequestTable and Responder over an in-process pair', () => {
     expect(() => responder.handle('no' as never)).toThrow(TypeError);
     expect(() => responder.handle(() => 1, { exposeErrorDetails: 'yes' as never })).toThrow(/exposeErrorDetails/);
   });
+
+  test('whenIdle resolves once the running handlers have sent their answers', async () => {
+    const [a, b] = pair();
+    await b.responder.whenIdle(); // nothing running
+    let release: (() => void) | undefined;
+    b.responder.handle(() => new Promise((resolve) => (release = () => resolve('done'))));
+    const reply = a.table.request('bob', 1);
+    while (release === undefined) await settle();
+    let idle = false;
+    const whenIdle = b.responder.whenIdle().then(() => (idle = true));
+    await settle();
+    expect(idle).toBe(false);
+    release();
+    await whenIdle;
+    expect(b.responder.stats()).toMatchObject({ running: 0, responded: 1 });
+    await expect(reply).resolves.toBe('done');
+  });
 });
