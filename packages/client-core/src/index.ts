@@ -77,3 +77,37 @@ export type {
   DirectoryEvent,
   WatchOptions,
 } from './peer-directory.js';
+export {
+  REQUEST_ERROR_CODES,
+  RequestTimeoutError,
+  TooManyRequestsError,
+  RemoteError,
+  HandlerError,
+} from './request-errors.js';
+export type { RequestErrorCode } from './request-errors.js';
+export {
+  isRequestContent,
+  isResponseContent,
+  requestContent,
+  responseContent,
+  GENERIC_HANDLER_ERROR,
+} from './request-wire.js';
+export type { RequestContent, ResponseContent } from './request-wire.js';
+export { RequestTable, systemTimers, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS } from './requests.js';
+export type { RequestTableOptions, RequestOptions, RequestStats, Timers } from './requests.js';
+export { Responder } from './responder.js';
+export type { RequestHandler, HandleOptions, ResponderOptions, ResponderStats } from './responder.js';
+export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
+export type {
+  ConnectDiagnostic,
+  DisconnectDiagnostic,
+  SendDiagnostic,
+  MessageDiagnostic,
+  RequestDiagnostic,
+  ResponseDiagnostic,
+  RequestOutcome,
+  ErrorDiagnostic,
+  LifecycleEvent,
+  LifecycleFields,
+} from './diagnostics.js';
+export type { PeerTypes, ContentOf, RequestOf, ResponseOf } from './peer-types.js';
