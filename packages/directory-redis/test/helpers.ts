@@ -1,0 +1,99 @@
+// Small helpers shared by this package's tests.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import * as path from 'node:path';
+import type { DirectoryEvent, PeerDirectory } from '@ipcm/client-core';
+import type { DirectoryTimers } from '@ipcm/directory-redis';
+
+/** The rejection of `promise`; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+/**
+ * Watches `directory` and resolves with the first event `matches` accepts,
+ * rejecting after `withinMs` (the behaviour's own deadline, not a sleep).
+ * `started` resolves once the watch has subscribed.
+ */
+export function watchFor(
+  directory: PeerDirectory,
+  matches: (event: DirectoryEvent) => boolean,
+  withinMs: number,
+): Promise<DirectoryEvent> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), withinMs);
+  return (async () => {
+    try {
+      for await (const event of directory.watch({ signal: controller.signal })) {
+        if (matches(event)) return event;
+      }
+      throw new Error(`no matching directory event within ${withinMs} ms`);
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+  })();
+}
+
+/** Timers run by hand: `fire()` runs the due callbacks, never real time. */
+export class ManualTimers implements DirectoryTimers {
+  readonly pending = new Map<number, { callback: () => void; ms: number }>();
+  #next = 1;
+
+  setTimeout(callback: () => void, ms: number): number {
+    const handle = this.#next++;
+    this.pending.set(handle, { callback, ms });
+    return handle;
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+
+  /** Delays of the pending timers. */
+  delays(): number[] {
+    return [...this.pending.values()].map((timer) => timer.ms);
+  }
+
+  /** Runs every pending timer with delay `ms`. */
+  fire(ms: number): void {
+    for (const [handle, timer] of [...this.pending]) {
+      if (timer.ms !== ms) continue;
+      this.pending.delete(handle);
+      timer.callback();
+    }
+  }
+}
+
+const REGISTRANT = path.join(__dirname, 'fixtures', 'registrant.js');
+
+export interface Report {
+  readonly loaded?: true;
+  readonly won?: true;
+  readonly code?: string;
+  readonly message?: string;
+}
+
+/** Forks the registrant fixture (see fixtures/registrant.js). */
+export function forkRegistrant(url: string, group: string, id: string, ttlMs: number, mode: 'hold' | 'race'): ChildProcess {
+  return fork(REGISTRANT, [url, group, id, String(ttlMs), mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** The next report from a forked registrant. */
+export async function report(child: ChildProcess): Promise<Report> {
+  const [message] = (await once(child, 'message')) as [Report];
+  return message;
+}
+
+/** SIGKILLs a child (if still running) and waits for its exit. */
+export async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
