@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import type { DirectoryEvent, PeerDirectory } from '@ipcm/client-core';
-import type { DirectoryTimers } from '@ipcm/directory-redis';
+import type { DirectoryTimers, RedisDirectory } from '@ipcm/directory-redis';
 
 /** The rejection of `promise`; fails the test if it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -24,9 +24,11 @@ export function watchFor(
   directory: PeerDirectory,
   matches: (event: DirectoryEvent) => boolean,
   withinMs: number,
+  signal?: AbortSignal,
 ): Promise<DirectoryEvent> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), withinMs);
+  signal?.addEventListener('abort', () => controller.abort(), { once: true });
   return (async () => {
     try {
       for await (const event of directory.watch({ signal: controller.signal })) {
@@ -38,6 +40,27 @@ export function watchFor(
       controller.abort();
     }
   })();
+}
+
+/**
+ * Resolves when `id` is listed in `directory` (at once, or on the `up` or
+ * `resync` event that lists it).
+ */
+export async function whenListed(directory: RedisDirectory, id: string, withinMs: number): Promise<void> {
+  const stop = new AbortController();
+  const seen = watchFor(
+    directory,
+    (event) => (event.type === 'up' && event.id === id) || (event.type === 'resync' && event.peers.some((peer) => peer.id === id)),
+    withinMs,
+    stop.signal,
+  );
+  seen.catch(() => undefined);
+  await directory.whenWatching();
+  if ((await directory.lookup(id).catch(() => undefined)) !== undefined) {
+    stop.abort();
+    return;
+  }
+  await seen;
 }
 
 /** Timers run by hand: `fire()` runs the due callbacks, never real time. */

@@ -208,6 +208,24 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
     }
   });
 
+  test('R42: release leaves alone an id another owner took since the last refresh', async () => {
+    const timers = new ManualTimers(); // no refresh runs: the registration still believes it holds the id
+    const a = await harness.open({ timers, ttlMs: 3000 });
+    const b = await harness.open();
+    const stale = await register(a, 'taken');
+    await stale.publish(TCP);
+    const raw = new Redis(server.url);
+    try {
+      await raw.del(`ipcm:{${harness.group}}:peer:taken`);
+      const thief = await register(b, 'taken');
+      await thief.publish({ ...TCP, port: 5000 });
+      await stale.release();
+      expect(await b.lookup('taken')).toMatchObject({ address: { port: 5000 } });
+    } finally {
+      raw.disconnect();
+    }
+  });
+
   test('R44: a non-loopback address needs authenticated (token or TLS), from the options or at register', async () => {
     const plain = await harness.open();
     const registration = await register(plain, 'remote');
