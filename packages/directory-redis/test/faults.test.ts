@@ -2,7 +2,7 @@
 import { IdInUseError, type Registration } from '@ipcm/client-core';
 import { DirectoryUnavailableError, RedisDirectory } from '@ipcm/directory-redis';
 import { makeRedisHarness, type RedisHarness } from './harness';
-import { rejection, watchFor, whenListed } from './helpers';
+import { ManualTimers, rejection, watchFor, whenListed } from './helpers';
 import { describeWithRedis, RedisServer } from './redis-server';
 
 const TCP = { transport: 'tcp', host: '127.0.0.1', port: 4000 } as const;
@@ -78,5 +78,40 @@ describeWithRedis('RedisDirectory when Redis fails', () => {
     } finally {
       await byUrl.close();
     }
+  });
+
+  test('R43: while Redis is down a registration retries its refresh with backoff (50 ms doubling up to ttl/3), and re-claims when it returns', async () => {
+    const timers = new ManualTimers();
+    const commandTimeoutMs = 500;
+    const a = await harness.open({ timers, ttlMs: 3000, commandTimeoutMs });
+    const b = await harness.open();
+    const registration = await a.register('backoff', 'address');
+    registrations.push(registration);
+    await registration.publish(TCP);
+    timers.forget();
+    // The delay of the next refresh, letting each command in between time out.
+    const nextRefresh = async (): Promise<number> => {
+      for (;;) {
+        const ms = await timers.nextScheduled();
+        if (ms !== commandTimeoutMs) return ms;
+        timers.fire(commandTimeoutMs);
+      }
+    };
+
+    await server.kill();
+    const delays: number[] = [];
+    timers.fire(1000);
+    for (let i = 0; i < 6; i += 1) {
+      const ms = await nextRefresh();
+      delays.push(ms);
+      timers.fire(ms);
+    }
+    expect(delays).toEqual([50, 100, 200, 400, 800, 1000]);
+    expect(registration.lost.aborted).toBe(false);
+
+    await server.restart(); // empty; the reconnect triggers a refresh at once, which re-claims
+    await whenListed(b, 'backoff', 5000);
+    expect(await b.lookup('backoff')).toEqual({ id: 'backoff', listening: true, address: TCP });
+    expect(registration.lost.aborted).toBe(false);
   });
 });

@@ -21,7 +21,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PeerDirectory, Registration } from '@ipcm/client-core';
 import { Redis } from 'ioredis';
-import { RedisDirectory, RedisRegistration, type RedisDirectoryOptions } from '@ipcm/directory-redis';
+import { RedisDirectory, type RedisDirectoryOptions, type RedisRegistration } from '@ipcm/directory-redis';
 import type { RedisServer } from './redis-server';
 
 export interface RedisHarness {
@@ -52,8 +52,7 @@ export function makeRedisHarness(server: RedisServer | (() => RedisServer), defa
     },
     async kill(registration) {
       // A killed process stops refreshing and never releases.
-      if (!(registration instanceof RedisRegistration)) throw new TypeError('not a RedisRegistration');
-      registration.stop();
+      (registration as RedisRegistration).stop();
     },
     async cleanup() {
       for (const { directory, redis } of opened.splice(0)) {

@@ -66,16 +66,35 @@ export async function whenListed(directory: RedisDirectory, id: string, withinMs
 /** Timers run by hand: `fire()` runs the due callbacks, never real time. */
 export class ManualTimers implements DirectoryTimers {
   readonly pending = new Map<number, { callback: () => void; ms: number }>();
+  /** Delays scheduled and not yet taken by {@link nextScheduled}. */
+  readonly #scheduled: number[] = [];
+  #waiter: ((ms: number) => void) | undefined;
   #next = 1;
 
   setTimeout(callback: () => void, ms: number): number {
     const handle = this.#next++;
     this.pending.set(handle, { callback, ms });
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter !== undefined) waiter(ms);
+    else this.#scheduled.push(ms);
     return handle;
+  }
+
+  /** The delay of the next timer scheduled (or the oldest one not yet taken). */
+  nextScheduled(): Promise<number> {
+    const ms = this.#scheduled.shift();
+    if (ms !== undefined) return Promise.resolve(ms);
+    return new Promise((resolve) => (this.#waiter = resolve));
   }
 
   clearTimeout(handle: unknown): void {
     this.pending.delete(handle as number);
+  }
+
+  /** Forgets the delays scheduled so far (for {@link nextScheduled}). */
+  forget(): void {
+    this.#scheduled.length = 0;
   }
 
   /** Delays of the pending timers. */
