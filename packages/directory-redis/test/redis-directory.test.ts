@@ -1,6 +1,6 @@
 import { ConfigError, IdInUseError, InvalidIdError, IpcmError, type Registration } from '@ipcm/client-core';
 import { Redis } from 'ioredis';
-import { DirectoryUnavailableError, RedisDirectory } from '@ipcm/directory-redis';
+import { DirectoryUnavailableError, MAX_QUEUED_EVENTS, RedisDirectory } from '@ipcm/directory-redis';
 import { makeRedisHarness, type RedisHarness } from './harness';
 import { forkRegistrant, killChild, ManualTimers, rejection, report, watchFor } from './helpers';
 import { describeWithRedis, RedisServer } from './redis-server';
@@ -160,6 +160,28 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
     await directory.whenWatching();
     await directory.close();
     await second;
+  });
+
+  test('a watcher that leaves more than MAX_QUEUED_EVENTS unread gets a resync with the full list instead', async () => {
+    const watcher = await harness.open();
+    const other = await harness.open();
+    const iterator = watcher.watch()[Symbol.asyncIterator]();
+    try {
+      const first = iterator.next();
+      await watcher.whenWatching();
+      const last = { ...TCP, port: MAX_QUEUED_EVENTS + 10 };
+      // A second watcher of the same directory is fed by the same hub, in
+      // the same order: once it has the last event, so has the first.
+      const delivered = watchFor(watcher, (event) => event.type === 'up' && event.location.address?.['port'] === last.port, 10_000);
+      const registration = await register(other, 'chatty');
+      for (let port = 1; port <= last.port; port += 1) await registration.publish({ ...TCP, port });
+      expect((await first).value).toMatchObject({ type: 'up', id: 'chatty', location: { address: { port: 1 } } });
+      await delivered;
+      const next = await iterator.next();
+      expect(next.value).toEqual({ type: 'resync', peers: [{ id: 'chatty', listening: true, address: last }] });
+    } finally {
+      await iterator.return?.();
+    }
   });
 
   test('refreshes every ttl/3 (injected timers); a refresh that finds the key gone re-claims it', async () => {
