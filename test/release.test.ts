@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { pnpmCommand, run, tarEntries } from './support.js';
 
 const root = resolve(__dirname, '..');
-const PUBLIC = ['conncache', 'connection-role', 'client-core', 'client-unix', 'client-tcp'];
+const PUBLIC = ['conncache', 'connection-role', 'client-core', 'client-unix', 'client-tcp', 'directory-redis'];
 
 interface Manifest {
   name: string;
@@ -64,7 +64,7 @@ test.each(PUBLIC)('changeset version bumps %s and writes its CHANGELOG', (name) 
   expect(changelog).toContain(`## ${after.version}`);
 });
 
-test('publish --dry-run publishes exactly the five public packages, at their new versions', () => {
+test('publish --dry-run publishes every public package, at its new version', () => {
   for (const name of PUBLIC) expect(published).toContain(`+ @ipcm/${name}@${manifest(name).version}`);
   expect(published).not.toMatch(/\+ @ipcm\/(bench|demo|examples)@/);
 });

@@ -1,0 +1,141 @@
+// Small helpers shared by this package's tests.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import * as path from 'node:path';
+import type { DirectoryEvent, PeerDirectory } from '@ipcm/client-core';
+import type { DirectoryTimers, RedisDirectory } from '@ipcm/directory-redis';
+
+/** The rejection of `promise`; fails the test if it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a rejection');
+}
+
+/**
+ * Watches `directory` and resolves with the first event `matches` accepts,
+ * rejecting after `withinMs` (the behaviour's own deadline, not a sleep).
+ * `started` resolves once the watch has subscribed.
+ */
+export function watchFor(
+  directory: PeerDirectory,
+  matches: (event: DirectoryEvent) => boolean,
+  withinMs: number,
+  signal?: AbortSignal,
+): Promise<DirectoryEvent> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), withinMs);
+  signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  return (async () => {
+    try {
+      for await (const event of directory.watch({ signal: controller.signal })) {
+        if (matches(event)) return event;
+      }
+      throw new Error(`no matching directory event within ${withinMs} ms`);
+    } finally {
+      clearTimeout(timer);
+      controller.abort();
+    }
+  })();
+}
+
+/**
+ * Resolves when `id` is listed in `directory` (at once, or on the `up` or
+ * `resync` event that lists it).
+ */
+export async function whenListed(directory: RedisDirectory, id: string, withinMs: number): Promise<void> {
+  const stop = new AbortController();
+  const seen = watchFor(
+    directory,
+    (event) => (event.type === 'up' && event.id === id) || (event.type === 'resync' && event.peers.some((peer) => peer.id === id)),
+    withinMs,
+    stop.signal,
+  );
+  seen.catch(() => undefined);
+  await directory.whenWatching();
+  if ((await directory.lookup(id).catch(() => undefined)) !== undefined) {
+    stop.abort();
+    return;
+  }
+  await seen;
+}
+
+/** Timers run by hand: `fire()` runs the due callbacks, never real time. */
+export class ManualTimers implements DirectoryTimers {
+  readonly pending = new Map<number, { callback: () => void; ms: number }>();
+  /** Delays scheduled and not yet taken by {@link nextScheduled}. */
+  readonly #scheduled: number[] = [];
+  #waiter: ((ms: number) => void) | undefined;
+  #next = 1;
+
+  setTimeout(callback: () => void, ms: number): number {
+    const handle = this.#next++;
+    this.pending.set(handle, { callback, ms });
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    if (waiter !== undefined) waiter(ms);
+    else this.#scheduled.push(ms);
+    return handle;
+  }
+
+  /** The delay of the next timer scheduled (or the oldest one not yet taken). */
+  nextScheduled(): Promise<number> {
+    const ms = this.#scheduled.shift();
+    if (ms !== undefined) return Promise.resolve(ms);
+    return new Promise((resolve) => (this.#waiter = resolve));
+  }
+
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+
+  /** Forgets the delays scheduled so far (for {@link nextScheduled}). */
+  forget(): void {
+    this.#scheduled.length = 0;
+  }
+
+  /** Delays of the pending timers. */
+  delays(): number[] {
+    return [...this.pending.values()].map((timer) => timer.ms);
+  }
+
+  /** Runs every pending timer with delay `ms`. */
+  fire(ms: number): void {
+    for (const [handle, timer] of [...this.pending]) {
+      if (timer.ms !== ms) continue;
+      this.pending.delete(handle);
+      timer.callback();
+    }
+  }
+}
+
+const REGISTRANT = path.join(__dirname, 'fixtures', 'registrant.js');
+
+export interface Report {
+  readonly loaded?: true;
+  readonly won?: true;
+  readonly code?: string;
+  readonly message?: string;
+}
+
+/** Forks the registrant fixture (see fixtures/registrant.js). */
+export function forkRegistrant(url: string, group: string, id: string, ttlMs: number, mode: 'hold' | 'race'): ChildProcess {
+  return fork(REGISTRANT, [url, group, id, String(ttlMs), mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+/** The next report from a forked registrant. */
+export async function report(child: ChildProcess): Promise<Report> {
+  const [message] = (await once(child, 'message')) as [Report];
+  return message;
+}
+
+/** SIGKILLs a child (if still running) and waits for its exit. */
+export async function killChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
