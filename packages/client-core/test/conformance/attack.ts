@@ -150,7 +150,7 @@ export function defineAttackSuite(target: ConformanceTarget): void {
         encodeFrame(Buffer.from(`${secret} is not json`)),
         encodeFrame(Buffer.from(`{"hello":"x" "${secret}"}`)),
         helloFrame(`_${secret}`),
-        helloFrame(`a\u0007${secret}`),
+        helloFrame(`a\ud800${secret}`), // a lone surrogate: never a valid id
         helloFrame(`${secret}`.repeat(200)),
         // messages after a good hello
         Buffer.concat([helloFrame('x1'), encodeFrame(Buffer.from(`{"from":"x1","content":"${secret}" oops}`))]),
