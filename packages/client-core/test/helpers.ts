@@ -1,4 +1,6 @@
 // Small helpers shared by the client-core unit tests.
+import * as net from 'node:net';
+import type { EntryProbe } from '../src/route-types.js';
 
 /** The error `fn` throws; fails the test if it throws nothing. */
 export function caught(fn: () => unknown): unknown {
@@ -16,3 +18,57 @@ export function split(bytes: Buffer, size: number): Buffer[] {
   for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
   return chunks;
 }
+
+/**
+ * Timers that fire only when a test moves time on ({@link FakeTimers.advance}),
+ * so a periodic rescan or a timeout costs no real waiting.
+ */
+export class FakeTimers {
+  #now = 0;
+  #nextId = 1;
+  readonly #pending = new Map<number, { readonly due: number; readonly callback: () => void }>();
+
+  setTimeout = (callback: () => void, ms: number): unknown => {
+    const id = this.#nextId++;
+    this.#pending.set(id, { due: this.#now + ms, callback });
+    return id;
+  };
+
+  clearTimeout = (handle: unknown): void => {
+    this.#pending.delete(handle as number);
+  };
+
+  /** How many timers are armed. */
+  get armed(): number {
+    return this.#pending.size;
+  }
+
+  /** Moves time on by `ms`, firing every timer that falls due, in order. */
+  advance(ms: number): void {
+    const until = this.#now + ms;
+    for (;;) {
+      let next: [number, { readonly due: number; readonly callback: () => void }] | undefined;
+      for (const entry of this.#pending) if (entry[1].due <= until && (next === undefined || entry[1].due < next[1].due)) next = entry;
+      if (next === undefined) break;
+      this.#pending.delete(next[0]);
+      this.#now = next[1].due;
+      next[1].callback();
+    }
+    this.#now = until;
+  }
+}
+
+/** The Unix transport's probe, as client-unix injects it: a refused or missing socket is stale. */
+export const unixProbe: EntryProbe = (target) =>
+  target.kind !== 'socket'
+    ? Promise.resolve('live')
+    : new Promise((resolve) => {
+        const socket = net.connect(target.path);
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('live');
+        });
+        socket.once('error', (err: NodeJS.ErrnoException) =>
+          resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'stale' : 'live'),
+        );
+      });
