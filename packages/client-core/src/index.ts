@@ -65,7 +65,8 @@ export { whenSocketReady } from './socket-ready.js';
 export { checkIntegerOption, describeValue } from './option-checks.js';
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';
-export type { ClientOptions, Clock } from './options.js';
+export type { ClientOptions, Clock, Timers } from './options.js';
+export { realTimers } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
 export type { Direction } from './peer-connection.js';
@@ -77,3 +78,7 @@ export type {
   DirectoryEvent,
   WatchOptions,
 } from './peer-directory.js';
+export { FsDirectory } from './fs-directory.js';
+export type { FsDirectoryOptions, FsRegistration } from './fs-directory.js';
+export { StaticDirectory } from './static-directory.js';
+export { combineDirectories } from './directory-chain.js';

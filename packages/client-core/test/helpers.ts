@@ -1,4 +1,6 @@
 // Small helpers shared by the client-core unit tests.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import * as net from 'node:net';
 import type { EntryProbe } from '../src/route-types.js';
 
@@ -72,3 +74,11 @@ export const unixProbe: EntryProbe = (target) =>
           resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'stale' : 'live'),
         );
       });
+
+/** The pid of a process that has exited, so kill(pid, 0) gives ESRCH: a lock naming it is a dead holder's. */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+  await once(child, 'exit');
+  if (child.pid === undefined) throw new Error('the child got no pid');
+  return child.pid;
+}

@@ -2,7 +2,7 @@
 // Unix sockets and real processes (test/fixtures/route-holder.js claims
 // through RouteDirectory, as an IPC::Manager-layout peer would). Periodic
 // work runs on FakeTimers: time moves when the test says so.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
@@ -11,7 +11,7 @@ import { IdInUseError, RouteError } from '../../src/errors.js';
 import { FsDirectory } from '../../src/fs-directory.js';
 import type { DirectoryEvent } from '../../src/peer-directory.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../../src/route-directory.js';
-import { FakeTimers, unixProbe } from '../helpers.js';
+import { deadPid, FakeTimers, unixProbe } from '../helpers.js';
 import { describeDirectoryContract, nextMatching } from './contract.js';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'route-holder.js');
@@ -27,14 +27,6 @@ async function listenAt(socketPath: string): Promise<net.Server> {
     server.listen(socketPath, resolve);
   });
   return server;
-}
-
-/** The pid of a process that has exited (so kill(pid, 0) gives ESRCH). */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-  await once(child, 'exit');
-  if (child.pid === undefined) throw new Error('no pid');
-  return child.pid;
 }
 
 describeDirectoryContract('filesystem route directory', async () => {
