@@ -66,7 +66,6 @@ export { checkIntegerOption, describeValue } from './option-checks.js';
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';
 export type { ClientOptions, Clock, Timers } from './options.js';
-export { realTimers } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
 export type { Direction } from './peer-connection.js';

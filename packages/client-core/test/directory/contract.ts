@@ -9,9 +9,18 @@
 //
 // Events are awaited, never slept for; a directory that never delivers one
 // fails by the jest timeout.
-import type { EntryKind, RouteAddress } from '../../src/route-types.js';
-import { IdInUseError, InvalidIdError } from '../../src/errors.js';
-import type { DirectoryEvent, PeerDirectory, PeerLocation, Registration } from '../../src/peer-directory.js';
+// It imports only the package's public surface, so a directory in another
+// package of this repository runs it as it is.
+import {
+  IdInUseError,
+  InvalidIdError,
+  type DirectoryEvent,
+  type EntryKind,
+  type PeerDirectory,
+  type PeerLocation,
+  type Registration,
+  type RouteAddress,
+} from '@ipcm/client-core';
 
 /** What a directory under test gives the contract suite. */
 export interface DirectoryHarness {
