@@ -78,6 +78,7 @@ export type {
   WatchOptions,
 } from './peer-directory.js';
 export { FsDirectory } from './fs-directory.js';
-export type { FsDirectoryOptions, FsRegistration } from './fs-directory.js';
+export type { FsDirectoryOptions } from './fs-directory.js';
+export type { FsRegistration } from './fs-registration.js';
 export { StaticDirectory } from './static-directory.js';
 export { combineDirectories } from './directory-chain.js';

@@ -6,8 +6,9 @@
  * implementations, and a user may write a fourth against this file alone.
  *
  * Liveness belongs to the directory, not the engine: `lookup` and `list`
- * return only peers the directory believes alive (pid check and connect
- * probe for the filesystem, a TTL for Redis, "always" for a static map).
+ * return only peers the directory believes alive (the `D.pid` check for the
+ * filesystem, whose connect probe decides only takeovers; a TTL for Redis;
+ * "always" for a static map).
  *
  * A client looks a peer up only when it dials, never per message.
  */
