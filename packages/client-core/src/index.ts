@@ -65,7 +65,8 @@ export { whenSocketReady } from './socket-ready.js';
 export { checkIntegerOption, describeValue } from './option-checks.js';
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';
-export type { ClientOptions, Clock } from './options.js';
+export { realTimers } from './options.js';
+export type { ClientOptions, Clock, Timers } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
 export type { Direction } from './peer-connection.js';
@@ -93,8 +94,8 @@ export {
   GENERIC_HANDLER_ERROR,
 } from './request-wire.js';
 export type { RequestContent, ResponseContent } from './request-wire.js';
-export { RequestTable, systemTimers, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS } from './requests.js';
-export type { RequestTableOptions, RequestOptions, RequestStats, Timers } from './requests.js';
+export { RequestTable, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS } from './requests.js';
+export type { RequestTableOptions, RequestOptions, RequestStats } from './requests.js';
 export { Responder } from './responder.js';
 export type { RequestHandler, HandleOptions, ResponderOptions, ResponderStats } from './responder.js';
 export { DIAGNOSTICS_CHANNELS } from './diagnostics.js';
@@ -111,3 +112,8 @@ export type {
   LifecycleFields,
 } from './diagnostics.js';
 export type { PeerTypes, ContentOf, RequestOf, ResponseOf } from './peer-types.js';
+export { FsDirectory } from './fs-directory.js';
+export type { FsDirectoryOptions } from './fs-directory.js';
+export type { FsRegistration } from './fs-registration.js';
+export { StaticDirectory } from './static-directory.js';
+export { combineDirectories } from './directory-chain.js';

@@ -5,6 +5,22 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * Timer functions, injectable beside the {@link Clock} so a test of a 30 s
+ * timeout or a periodic rescan takes no real time. The handle is opaque: it
+ * is only ever given back to `clearTimeout`.
+ */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The real timers (Node's `setTimeout`/`clearTimeout`). */
+export const realTimers: Timers = {
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
 /** Options every @ipcm client accepts, whatever its transport. */
 export interface ClientOptions {
   /**

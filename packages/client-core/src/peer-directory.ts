@@ -6,8 +6,9 @@
  * implementations, and a user may write a fourth against this file alone.
  *
  * Liveness belongs to the directory, not the engine: `lookup` and `list`
- * return only peers the directory believes alive (pid check and connect
- * probe for the filesystem, a TTL for Redis, "always" for a static map).
+ * return only peers the directory believes alive (the `D.pid` check for the
+ * filesystem, whose connect probe decides only takeovers; a TTL for Redis;
+ * "always" for a static map).
  *
  * A client looks a peer up only when it dials, never per message.
  */
@@ -122,9 +123,16 @@ export interface PeerDirectory {
   /** Every listed, live peer, sorted by id. */
   list(): Promise<PeerLocation[]>;
   /**
-   * Peers coming and going, from now on (call {@link list} for who is there
-   * already, or wait for a `resync`). The iteration ends when the signal
-   * aborts or the directory closes. Costs nothing while nobody iterates.
+   * Peers coming and going. The first event of every iteration is a
+   * `resync` with the current list (the baseline the later events apply
+   * to, so nothing falls between a `list()` and the watch); then `up` and
+   * `down` as peers come and go, and a further `resync` whenever events may
+   * have been missed. Events may be coalesced: a peer that came and went
+   * between two looks may not be reported at all. The iteration ends when
+   * the signal aborts, the consumer stops (`break`), or the directory
+   * closes; a store that becomes unreadable ends it with a coded error.
+   * Costs nothing while nobody iterates (the watching starts on the first
+   * `next()` and stops when the last iteration ends).
    */
   watch(options?: WatchOptions): AsyncIterable<DirectoryEvent>;
   /**

@@ -6,22 +6,8 @@ import type { Message } from './message.js';
 import { checkIntegerOption } from './option-checks.js';
 import { RemoteError, RequestTimeoutError, TooManyRequestsError } from './request-errors.js';
 import { isResponseContent, requestContent } from './request-wire.js';
+import { realTimers, type Timers } from './options.js';
 import type { RequestContent, ResponseContent } from './request-wire.js';
-
-/**
- * Timers, injectable so that tests of a 30 s timeout take no real time.
- * (Kept here until options.ts grows one; `Clock` there only reads time.)
- */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The process's own timers. */
-export const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
 
 /** Largest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -52,7 +38,7 @@ export interface RequestTableOptions<Req = unknown> {
    * @default 30000
    */
   timeoutMs?: number;
-  /** @default systemTimers */
+  /** @default realTimers */
   timers?: Timers;
   /** Request id generator. @default crypto.randomUUID */
   newId?: () => string;
@@ -149,7 +135,7 @@ export class RequestTable<Req = unknown, Res = unknown> {
     this.#clientId = options.clientId ?? '';
     this.#maxPending = checkIntegerOption('maxPendingRequests', options.maxPendingRequests, DEFAULT_MAX_PENDING_REQUESTS, 1);
     this.#timeoutMs = checkTimeout('timeoutMs', options.timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
-    this.#timers = options.timers ?? systemTimers;
+    this.#timers = options.timers ?? realTimers;
     this.#newId = options.newId ?? randomUUID;
   }
 

@@ -1,4 +1,4 @@
-import type { Timers } from '../src/requests.js';
+import type { Timers } from '../src/options.js';
 
 interface FakeTimer {
   readonly at: number;
@@ -12,15 +12,15 @@ export class FakeTimers implements Timers {
   readonly #timers = new Set<FakeTimer>();
   #seq = 0;
 
-  setTimeout(callback: () => void, ms: number): unknown {
+  setTimeout = (callback: () => void, ms: number): unknown => {
     const timer = { at: this.now + ms, seq: this.#seq++, callback };
     this.#timers.add(timer);
     return timer;
-  }
+  };
 
-  clearTimeout(handle: unknown): void {
+  clearTimeout = (handle: unknown): void => {
     this.#timers.delete(handle as FakeTimer);
-  }
+  };
 
   /** Timers scheduled and neither fired nor cleared. */
   get active(): number {

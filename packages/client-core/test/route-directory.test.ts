@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { IdInUseError, InvalidIdError, RouteError } from '../src/errors.js';
 import { hashedEntryName } from '../src/peer-name.js';
 import { isTcpAddress } from '../src/route-address.js';
+import { unixProbe } from './helpers.js';
 import { perlRouteListing, type RouteListing } from './perl-vectors.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../src/route-directory.js';
 import { secureSocketFile } from '../src/route-fs.js';
@@ -21,20 +22,6 @@ const FIXTURE = path.join(__dirname, 'fixtures', 'route-holder.js');
 const COMPILED_MODULES = ['route-directory', 'entry-store', 'route-claim', 'route-address', 'route-checks', 'route-fs'];
 
 /** The Unix transport's probe, as client-unix will inject it. */
-const unixProbe: EntryProbe = (target) =>
-  target.kind !== 'socket'
-    ? Promise.resolve('live')
-    : new Promise((resolve) => {
-        const socket = net.connect(target.path);
-        socket.once('connect', () => {
-          socket.destroy();
-          resolve('live');
-        });
-        socket.once('error', (err: NodeJS.ErrnoException) =>
-          resolve(err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? 'stale' : 'live'),
-        );
-      });
-
 const probeOptions = { probe: unixProbe };
 /** A clock a minute ahead: every lock is past its grace period. */
 const later: RouteDirectoryOptions = { now: () => Date.now() + 60_000 };

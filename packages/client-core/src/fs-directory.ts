@@ -1,0 +1,310 @@
+/*
+ * The filesystem PeerDirectory: today's RouteDirectory (IPC::Manager's
+ * layout, see entry-store.ts) behind the PeerDirectory interface. The route
+ * directory keeps its own API for what only a filesystem has (entryPath,
+ * reapStale, includeDead); this class adds what a directory must offer a
+ * client: liveness-filtered lookups, registrations that notice when their
+ * lock is lost, and a watch.
+ *
+ * The watch is `fs.watch` on the directory (an entry appearing, changing or
+ * going away triggers a rescan, debounced) with a periodic rescan as the
+ * safety net: a SIGKILLed peer leaves its files behind, so no filesystem
+ * event says it died; the rescan's pid check does. Each rescan is one
+ * `list()`, diffed against the previous one.
+ */
+import { watch as fsWatch, promises as fsp, type FSWatcher } from 'node:fs';
+import { InvalidIdError } from './errors.js';
+import { FsRegistration } from './fs-registration.js';
+import { byId, diffLocations, watchIterable, type EventChannel } from './directory-events.js';
+import { checkIntegerOption } from './option-checks.js';
+import { realTimers, type Timers } from './options.js';
+import type { DirectoryEvent, PeerDirectory, PeerLocation, RegisterOptions, WatchOptions } from './peer-directory.js';
+import { RouteDirectory } from './route-directory.js';
+import type { EntryKind, EntryProbe, PeerEntry, PeerStats, RouteDirectoryOptions } from './route-types.js';
+
+const DEFAULT_RESCAN_INTERVAL_MS = 2000;
+const DEFAULT_DEBOUNCE_MS = 20;
+const DEFAULT_CHECK_INTERVAL_MS = 5000;
+
+/** A probe for directories given none: every endpoint is presumed live, so nothing live is ever taken over. */
+const presumeLive: EntryProbe = () => Promise.resolve('live');
+
+/** Options of {@link FsDirectory}. */
+export interface FsDirectoryOptions {
+  /**
+   * The probe a registration uses when {@link RegisterOptions.probe} gives
+   * none (see {@link EntryProbe}).
+   * @default a probe that answers `'live'` for everything, so a leftover
+   *   endpoint of a recycled pid is never taken over (a dead pid still is)
+   */
+  probe?: EntryProbe | undefined;
+  /**
+   * How often a running watch rescans the directory even when no
+   * filesystem event came: the bound on how late the `down` of a SIGKILLed
+   * peer (whose files stay) is seen.
+   * @default 2000
+   */
+  rescanIntervalMs?: number | undefined;
+  /**
+   * How long a watch waits after a filesystem event before rescanning, so a
+   * burst of events (a claim writes several files) costs one rescan.
+   * @default 20
+   */
+  debounceMs?: number | undefined;
+  /**
+   * How often a registration checks that its lock `D.pid` is still its own
+   * (and aborts `lost` when not); `0` checks only when publishing. The
+   * check timer does not keep the process alive.
+   * @default 5000
+   */
+  checkIntervalMs?: number | undefined;
+  /** Timer functions, for tests. @default setTimeout/clearTimeout */
+  timers?: Timers | undefined;
+}
+
+/** Where a route entry's peer can be reached, as a directory reports it. */
+function locationOf(entry: PeerEntry): PeerLocation {
+  switch (entry.kind) {
+    case 'socket':
+      return { id: entry.id, listening: true, path: entry.path };
+    case 'address':
+      return { id: entry.id, listening: true, address: entry.address };
+    case 'marker':
+      return { id: entry.id, listening: false };
+  }
+}
+
+/** `undefined` for an id no peer may have (the contract: no method throws for an unknown id). */
+async function unlessInvalid<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof InvalidIdError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The filesystem route directory as a {@link PeerDirectory}, shared with
+ * IPC::Manager and with every client that opens the same path.
+ *
+ * - `register` claims the id ({@link RouteDirectory.claim}, with the probe
+ *   from the register options or these options); the registration's `path`
+ *   is `D` for a socket entry (bind there, then `publish()`), `undefined`
+ *   for the other kinds.
+ * - A registration's `lost` is aborted with `IdInUseError` when a check
+ *   finds `D.pid` gone or replaced: every `checkIntervalMs`, and whenever
+ *   `publish` finds the lock no longer its own.
+ * - `lookup`/`list` return only peers whose `D.pid` names a running process
+ *   (a SIGKILLed peer's leftovers are not listed; they are reaped by the
+ *   next claim of that id or by `route.reapStale`).
+ * - `watch` is driven by `fs.watch` plus a rescan every `rescanIntervalMs`;
+ *   one watcher serves every iteration of this object and runs only while
+ *   at least one iterates.
+ *
+ * @example
+ * const directory = await FsDirectory.open('/tmp/ipcm-demo', { probe: unixProbe });
+ * const registration = await directory.register('worker-1', 'socket');
+ * server.listen(registration.path, () => void registration.publish());
+ * for await (const event of directory.watch({ signal })) console.log(event);
+ */
+export class FsDirectory implements PeerDirectory {
+  /** The route directory underneath, for what only it offers (reapStale, entryPath). */
+  readonly route: RouteDirectory;
+  readonly description: string;
+  readonly #probe: EntryProbe;
+  readonly #rescanIntervalMs: number;
+  readonly #debounceMs: number;
+  readonly #checkIntervalMs: number;
+  readonly #timers: Timers;
+  readonly #processId: () => number;
+  readonly #closing = new AbortController();
+  readonly #channels = new Set<EventChannel>();
+  /** Channels still waiting for their baseline resync. */
+  readonly #fresh = new Set<EventChannel>();
+  /** The peers as the last rescan saw them; `undefined` while not watching. */
+  #view: Map<string, PeerLocation> | undefined;
+  #watcher: FSWatcher | undefined;
+  #debounce: unknown;
+  #periodic: unknown;
+  #scanning = false;
+  #scanAgain = false;
+  /** Bumped when watching stops, so a rescan in flight then is discarded. */
+  #generation = 0;
+
+  /**
+   * Opens the route directory at `routePath` ({@link RouteDirectory.open},
+   * which takes the same options) and wraps it.
+   */
+  static async open(routePath: string, options: FsDirectoryOptions & RouteDirectoryOptions = {}): Promise<FsDirectory> {
+    const { probe, rescanIntervalMs, debounceMs, checkIntervalMs, timers, ...routeOptions } = options;
+    const route = await RouteDirectory.open(routePath, routeOptions);
+    return new FsDirectory(route, { probe, rescanIntervalMs, debounceMs, checkIntervalMs, timers, processId: routeOptions.processId });
+  }
+
+  /**
+   * Wraps an open route directory. `processId` must be the one the route
+   * directory was opened with (it tells a forked child from the claimant).
+   */
+  constructor(route: RouteDirectory, options: FsDirectoryOptions & { processId?: (() => number) | undefined } = {}) {
+    if (!(route instanceof RouteDirectory)) throw new TypeError('route must be a RouteDirectory');
+    const { probe = presumeLive, timers = realTimers, processId = () => process.pid } = options;
+    if (typeof probe !== 'function') throw new TypeError(`probe must be a function, received ${typeof probe}`);
+    if (typeof timers?.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function') {
+      throw new TypeError('timers must have setTimeout and clearTimeout functions');
+    }
+    this.route = route;
+    this.description = `route directory ${route.path}`;
+    this.#probe = probe;
+    this.#rescanIntervalMs = checkIntegerOption('rescanIntervalMs', options.rescanIntervalMs, DEFAULT_RESCAN_INTERVAL_MS, 1);
+    this.#debounceMs = checkIntegerOption('debounceMs', options.debounceMs, DEFAULT_DEBOUNCE_MS, 0);
+    this.#checkIntervalMs = checkIntegerOption('checkIntervalMs', options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, 0);
+    this.#timers = timers;
+    this.#processId = processId;
+  }
+
+  async register(id: string, kind: EntryKind, options: RegisterOptions = {}): Promise<FsRegistration> {
+    options.signal?.throwIfAborted();
+    const claim = await this.route.claim(id, kind, { probe: options.probe ?? this.#probe });
+    let lock;
+    try {
+      options.signal?.throwIfAborted();
+      lock = await fsp.lstat(`${claim.path}.pid`, { bigint: true });
+    } catch (err) {
+      await claim.release();
+      throw err;
+    }
+    return new FsRegistration(claim, { dev: lock.dev, ino: lock.ino }, this.#timers, this.#checkIntervalMs, this.#processId);
+  }
+
+  async lookup(id: string): Promise<PeerLocation | undefined> {
+    const entry = await unlessInvalid(() => this.route.lookup(id));
+    return entry?.alive === true ? locationOf(entry) : undefined;
+  }
+
+  async list(): Promise<PeerLocation[]> {
+    return (await this.route.list()).map(locationOf);
+  }
+
+  stats(id: string): Promise<PeerStats | undefined> {
+    return unlessInvalid(() => this.route.stats(id));
+  }
+
+  watch(options: WatchOptions = {}): AsyncIterable<DirectoryEvent> {
+    const closing = this.#closing.signal;
+    const signal = options.signal === undefined ? closing : AbortSignal.any([options.signal, closing]);
+    return watchIterable(
+      {
+        subscribe: (channel) => this.#subscribe(channel),
+        current: () => [...(this.#view?.values() ?? [])],
+      },
+      signal,
+    );
+  }
+
+  close(): Promise<void> {
+    this.#closing.abort();
+    return Promise.resolve();
+  }
+
+  #subscribe(channel: EventChannel): () => void {
+    this.#channels.add(channel);
+    this.#fresh.add(channel);
+    if (this.#channels.size === 1) this.#start();
+    // Every new iteration gets a fresh look as its baseline.
+    this.#requestScan();
+    return () => {
+      this.#channels.delete(channel);
+      this.#fresh.delete(channel);
+      if (this.#channels.size === 0) this.#stop();
+    };
+  }
+
+  #start(): void {
+    try {
+      this.#watcher = fsWatch(this.route.path, { persistent: true }, (_type, name) => {
+        // Our own short-lived files (`_tmp.`, `_lock.`, `_reap.`) and stats change no listing.
+        if (typeof name === 'string' && (name.startsWith('_') || name.endsWith('.stats'))) return;
+        this.#debounced();
+      });
+      this.#watcher.on('error', () => this.#dropWatcher());
+    } catch {
+      // No inotify watch to be had (limit reached, unsupported filesystem): the periodic rescan still works.
+      this.#watcher = undefined;
+    }
+    this.#armPeriodic();
+  }
+
+  #stop(): void {
+    this.#generation++;
+    this.#dropWatcher();
+    if (this.#debounce !== undefined) this.#timers.clearTimeout(this.#debounce);
+    if (this.#periodic !== undefined) this.#timers.clearTimeout(this.#periodic);
+    this.#debounce = undefined;
+    this.#periodic = undefined;
+    this.#view = undefined;
+  }
+
+  #dropWatcher(): void {
+    this.#watcher?.close();
+    this.#watcher = undefined;
+  }
+
+  #debounced(): void {
+    if (this.#debounce !== undefined || this.#channels.size === 0) return;
+    this.#debounce = this.#timers.setTimeout(() => {
+      this.#debounce = undefined;
+      this.#requestScan();
+    }, this.#debounceMs);
+  }
+
+  #armPeriodic(): void {
+    this.#periodic = this.#timers.setTimeout(() => {
+      this.#periodic = undefined;
+      if (this.#channels.size === 0) return;
+      this.#requestScan();
+      this.#armPeriodic();
+    }, this.#rescanIntervalMs);
+  }
+
+  #requestScan(): void {
+    if (this.#scanning) {
+      this.#scanAgain = true;
+      return;
+    }
+    this.#scanning = true;
+    void this.#scan();
+  }
+
+  async #scan(): Promise<void> {
+    const generation = this.#generation;
+    let peers: PeerLocation[] | undefined;
+    let failure: { readonly error: unknown } | undefined;
+    try {
+      peers = await this.list();
+    } catch (error) {
+      failure = { error };
+    }
+    this.#scanning = false;
+    if (generation !== this.#generation) {
+      // Watching stopped meanwhile; if it started again, that start asked for a scan of its own.
+      if (this.#channels.size > 0) this.#requestScan();
+      return;
+    }
+    if (failure !== undefined) {
+      for (const channel of [...this.#channels]) channel.fail(failure.error);
+      return;
+    }
+    const after = byId(peers ?? []);
+    const events = this.#view === undefined ? [] : diffLocations(this.#view, after);
+    this.#view = after;
+    for (const channel of [...this.#channels]) {
+      if (this.#fresh.delete(channel)) channel.push({ type: 'resync', peers: [...after.values()] });
+      else for (const event of events) channel.push(event);
+    }
+    if (this.#scanAgain) {
+      this.#scanAgain = false;
+      this.#requestScan();
+    }
+  }
+}
