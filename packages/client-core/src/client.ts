@@ -37,7 +37,7 @@ import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from
 import type { ClientOptions, Clock } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
-import { encodeContent } from './content-check.js';
+import { badContent, contentProblem, encodingProblem } from './content-check.js';
 import { createRoleHost } from './role-host.js';
 
 /** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
@@ -343,14 +343,21 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * (`ERR_IPCM_BAD_CONTENT`) and a message over `maxFrameBytes`.
    */
   #encode(content: unknown, to: string | undefined, subject: string): Buffer {
-    const frame = encodeContent(content, this.#serializer === jsonSerializer, subject, () =>
-      encodeValueFrame(
-        to === undefined
-          ? createMessage({ from: this.id, broadcast: true, content })
-          : createMessage({ from: this.id, to, content }),
-        this.#serializer,
-      ),
-    );
+    const json = this.#serializer === jsonSerializer;
+    let problem: string | undefined;
+    let frame: Buffer | undefined;
+    try {
+      problem = contentProblem(content, json);
+      if (problem === undefined) {
+        const message =
+          to === undefined ? createMessage({ from: this.id, broadcast: true, content }) : createMessage({ from: this.id, to, content });
+        frame = encodeValueFrame(message, this.#serializer);
+      }
+    } catch (cause) {
+      // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
+      throw badContent(subject, encodingProblem(cause, json), cause);
+    }
+    if (frame === undefined) throw badContent(subject, problem ?? 'content cannot be sent');
     if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
       throw new FrameTooLargeError(
         `${subject} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,

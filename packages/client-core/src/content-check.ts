@@ -29,25 +29,15 @@ export function contentProblem(content: unknown, json: boolean): string | undefi
   return undefined;
 }
 
-/**
- * Runs `encode` (which serializes a message holding `content`) after
- * checking `content`, so every refusal is a {@link BadContentError} that
- * says what it was for (`subject`, e.g. `message to "bob"`): a problem
- * found by {@link contentProblem}, or whatever the serializer threw, as
- * `cause`.
- */
-export function encodeContent<T>(content: unknown, json: boolean, subject: string, encode: () => T): T {
-  const problem = contentProblem(content, json);
-  if (problem !== undefined) throw new BadContentError(`cannot send ${subject}: ${problem}`);
-  try {
-    return encode();
-  } catch (cause) {
-    const why = cause instanceof Error ? cause.message : String(cause);
-    throw new BadContentError(
-      json ? `cannot send ${subject}: content has no JSON form (${why})` : `cannot send ${subject}: the serializer failed (${why})`,
-      { cause },
-    );
-  }
+/** What a serializer's (or a `toJSON()`'s) throw means for the content. */
+export function encodingProblem(cause: unknown, json: boolean): string {
+  const why = cause instanceof Error ? cause.message : String(cause);
+  return json ? `content has no JSON form (${why})` : `the serializer failed (${why})`;
+}
+
+/** The error for content that cannot be sent as `subject` (e.g. `a message to "bob"`). */
+export function badContent(subject: string, problem: string, cause?: unknown): BadContentError {
+  return new BadContentError(`cannot send ${subject}: ${problem}`, cause === undefined ? undefined : { cause });
 }
 
 function describeKind(value: unknown): string {

@@ -22,6 +22,7 @@ function unsendable(): Array<[label: string, content: unknown, says: RegExp]> {
     ['a BigInt inside an object', { n: [1n] }, /content has no JSON form \(.*BigInt/],
     ['a circular object', circular, /content has no JSON form \(.*circular/],
     ['an invalid Date (its toJSON() gives null)', new Date(NaN), /toJSON\(\) returned null/],
+    ['an object whose toJSON() throws', { toJSON: () => { throw new Error('no form'); } }, /content has no JSON form \(no form\)/],
   ];
 }
 
