@@ -92,7 +92,7 @@ export interface ClientStats {
   readonly framesOut: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
-  /** Peer-level errors (bad frames, bad hellos, bad messages...). */
+  /** Peer-level errors (bad frames, bad hellos, bad messages...), and coded errors that rejected a listener's promise. */
   readonly errors: number;
   /** Connections currently open, by direction. */
   readonly open: { readonly outbound: number; readonly inbound: number };
