@@ -194,7 +194,7 @@ test('types: consumer-esm.mts and consumer-cjs.cts type-check (nodenext, strict)
     ],
     join(work, 'consumer'),
   );
-});
+}, timeoutMs); // a whole tsc run over @types/node: past jest's 30 s default on a loaded 2-core machine
 
 function packageDir(name: string): string {
   const dir = `packages/${name.replace(/^@ipcm\//, '')}`;
