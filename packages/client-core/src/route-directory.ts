@@ -335,13 +335,17 @@ export class RouteDirectory {
  * await removeRoute(route);
  */
 export async function spawnRoute(options: SpawnRouteOptions = {}): Promise<string> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`spawnRoute options must be an object, received ${safeJson(options)}`);
+  }
+  checkOptionNames(options, ['prefix', 'parent'] satisfies ReadonlyArray<keyof SpawnRouteOptions>, 'spawnRoute options');
   const prefix = options.prefix ?? 'ipcm-';
   if (typeof prefix !== 'string' || prefix.length > 32 || /[/\\\u0000]/.test(prefix)) {
-    throw new TypeError(`prefix must be a string of at most 32 characters without "/", "\\" or NUL, received ${safeJson(prefix)}`);
+    throw new InvalidOptionError(`prefix must be a string of at most 32 characters without "/", "\\" or NUL, received ${safeJson(prefix)}`);
   }
   const parent = options.parent ?? os.tmpdir();
   if (typeof parent !== 'string' || parent === '') {
-    throw new TypeError(`parent must be a non-empty string, received ${safeJson(parent)}`);
+    throw new InvalidOptionError(`parent must be a non-empty string, received ${safeJson(parent)}`);
   }
   const dir = await fsp.mkdtemp(path.join(path.resolve(parent), prefix));
   try {

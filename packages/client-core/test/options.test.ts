@@ -83,4 +83,11 @@ describe('RouteDirectory.open options', () => {
     expect(type).toMatchObject({ code: 'ERR_IPCM_INVALID_OPTION' });
     expect(fs.existsSync(base)).toBe(true);
   });
+
+  test('spawnRoute refuses an unknown option naming the closest, and a bad prefix, with ERR_IPCM_INVALID_OPTION', async () => {
+    const typo = await spawnRoute({ prefx: 'x-' } as unknown as { prefix: string }).catch((e: unknown) => e);
+    expect(typo).toBeInstanceOf(InvalidOptionError);
+    expect((typo as Error).message).toContain('did you mean "prefix"?');
+    await expect(spawnRoute({ prefix: 'a/b' })).rejects.toMatchObject({ code: 'ERR_IPCM_INVALID_OPTION', name: 'InvalidOptionError' });
+  });
 });
