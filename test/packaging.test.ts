@@ -90,6 +90,7 @@ const PACKAGES: Readonly<Record<string, PackageUnderTest>> = {
 };
 
 const root = resolve(__dirname, '..');
+const skipScripts: NodeJS.ProcessEnv = { ...process.env, npm_config_ignore_scripts: 'true' };
 const names = Object.keys(PACKAGES);
 const timeoutMs = 90_000;
 
@@ -111,7 +112,9 @@ beforeAll(async () => {
     names.map(async (name, i) => {
       const dest = join(work, 'packs', String(i));
       mkdirSync(dest, { recursive: true });
-      await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', dest], join(root, dirs[i] ?? ''));
+      // Built just above; the packages' prepack (the same build) is skipped
+      // here: five concurrent builds of shared projects would race.
+      await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', dest], join(root, dirs[i] ?? ''), skipScripts);
       const packed = readdirSync(dest).filter((file) => file.endsWith('.tgz'));
       if (packed.length !== 1) throw new Error(`pnpm pack of ${name} made ${packed.join(', ') || 'no tarball'}`);
       tarballs.set(name, join(dest, packed[0] ?? ''));
@@ -191,7 +194,7 @@ test('types: consumer-esm.mts and consumer-cjs.cts type-check (nodenext, strict)
     ],
     join(work, 'consumer'),
   );
-});
+}, timeoutMs); // a whole tsc run over @types/node: past jest's 30 s default on a loaded 2-core machine
 
 function packageDir(name: string): string {
   const dir = `packages/${name.replace(/^@ipcm\//, '')}`;

@@ -23,6 +23,25 @@ describe('README', () => {
     expect(ci).toContain('npx --yes pnpm@10 test');
   });
 
+  test('the CI workflow runs .ci/run on Node 20 and 22', () => {
+    const ci = readFileSync(resolve(root, '.github/workflows/ci.yml'), 'utf8');
+    expect(ci).toContain('- run: bash .ci/run');
+    expect(ci).toMatch(/node: \[20, 22\]/);
+    expect(ci).toContain('node-version: ${{ matrix.node }}');
+  });
+
+  test('the release workflow uses the changesets action with npm provenance and the README commands', () => {
+    const release = readFileSync(resolve(root, '.github/workflows/release.yml'), 'utf8');
+    expect(release).toContain('uses: changesets/action@v1');
+    expect(release).toContain('id-token: write');
+    expect(release).toContain("NPM_CONFIG_PROVENANCE: 'true'");
+    const commands = [...release.matchAll(/^\s+(?:version|publish): (.*)$/gm)].map((m) => m[1]);
+    expect(commands).toEqual(['npx --yes pnpm@10 changeset version', 'npx --yes pnpm@10 release']);
+    for (const command of commands) expect(readme).toContain(`| \`${command}\` |`);
+    const scripts = (JSON.parse(readFileSync(resolve(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['release']).toBe('tsc -b && changeset publish');
+  });
+
   test('the quick start is examples/quick-start.mjs, verbatim, and prints the reply', async () => {
     const source = readFileSync(resolve(root, 'examples/quick-start.mjs'), 'utf8');
     expect(readme).toContain('```js\n' + source + '```');

@@ -20,6 +20,9 @@ interface Manifest {
 let copy = '';
 let published = '';
 const versions = new Map<string, string>();
+/** client-unix packed on the fresh copy before anything was built: its prepack must build it. */
+let cleanTarball = '';
+let builtBeforePack: string[] = [];
 
 beforeAll(async () => {
   copy = mkdtempSync(join(tmpdir(), 'ipcm-release-'));
@@ -35,6 +38,13 @@ beforeAll(async () => {
   const [pnpm, pnpmArgs] = pnpmCommand();
   // The store is warm (the workspace was just installed from it): offline.
   await run(pnpm, [...pnpmArgs, 'install', '--offline', '--frozen-lockfile'], copy);
+  // Publishing must never ship an empty package: packing with no prior
+  // build runs the package's prepack, which builds it (and what it needs).
+  builtBeforePack = PUBLIC.filter((name) => existsSync(join(copy, 'packages', name, 'dist')));
+  const cleanDest = join(copy, 'packed-clean');
+  mkdirSync(cleanDest);
+  await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', cleanDest], join(copy, 'packages', 'client-unix'));
+  cleanTarball = join(cleanDest, readdirSync(cleanDest)[0] ?? '');
   await run(process.execPath, [join(copy, 'node_modules/typescript/bin/tsc'), '-b', ...PUBLIC.map((p) => `packages/${p}`)], copy);
   for (const name of PUBLIC) versions.set(name, manifest(name).version);
   // Right after a release nothing is pending: record a change, as a
@@ -56,6 +66,25 @@ function manifest(name: string): Manifest {
   return JSON.parse(readFileSync(join(copy, 'packages', name, 'package.json'), 'utf8')) as Manifest;
 }
 
+test('client-unix packed on a clean copy with no prior build holds its built dist/ (prepack builds it)', () => {
+  expect(builtBeforePack).toEqual([]);
+  const files = [...tarEntries(cleanTarball).keys()];
+  expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/unix-client.js', 'package.json']));
+});
+
+test.each(PUBLIC)('%s has a prepack script that builds it, so publishing never ships an empty package', (name) => {
+  const scripts = (manifest(name) as Manifest & { scripts?: Record<string, string> }).scripts ?? {};
+  expect(scripts['prepack']).toBe('tsc -b');
+});
+
+test.each(PUBLIC)("%s's CHANGELOG lists only its own changes, not another package's notes", (name) => {
+  const changelog = readFileSync(join(copy, 'packages', name, 'CHANGELOG.md'), 'utf8');
+  for (const other of PUBLIC.filter((p) => p !== name)) {
+    // A note written for several packages at once shows up as a bullet per package.
+    expect(changelog).not.toContain(`\`@ipcm/${other}\`:`);
+  }
+});
+
 test.each(PUBLIC)('changeset version bumps %s and writes its CHANGELOG', (name) => {
   const after = manifest(name);
   expect(after.version).not.toBe(versions.get(name));
@@ -75,7 +104,11 @@ test.each(['client-unix', 'client-tcp', 'client-core'])(
     const dest = join(copy, 'packed', name);
     mkdirSync(dest, { recursive: true });
     const [pnpm, pnpmArgs] = pnpmCommand();
-    await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', dest], join(copy, 'packages', name));
+    // Built already (its prepack is proven on the clean copy above): skip it here.
+    await run(pnpm, [...pnpmArgs, 'pack', '--pack-destination', dest], join(copy, 'packages', name), {
+      ...process.env,
+      npm_config_ignore_scripts: 'true',
+    });
     const [file] = readdirSync(dest);
     const entries = tarEntries(join(dest, file ?? ''));
     const packed = JSON.parse((entries.get('package.json') ?? Buffer.from('{}')).toString()) as Manifest;

@@ -3,7 +3,30 @@ import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
 import { validatePeerId } from './message.js';
 import type { ClientOptions, Clock } from './options.js';
 import type { Serializer } from './serializer.js';
-import { checkIntegerOption, describeValue as describe } from './option-checks.js';
+import { checkIntegerOption, checkOptionNames, describeValue as describe } from './option-checks.js';
+import { InvalidOptionError } from './errors.js';
+
+/** The names of every {@link ClientOptions} field (the compiler checks none is missing). */
+export const CLIENT_OPTION_NAMES = [
+  'id',
+  'route',
+  'listen',
+  'maxConnections',
+  'maxOutbound',
+  'maxInbound',
+  'maxFrameBytes',
+  'maxPendingBytes',
+  'helloTimeoutMs',
+  'frameTimeoutMs',
+  'maxHandshakes',
+  'lingerMs',
+  'maxQueuedMessages',
+  'serializer',
+  'clock',
+] as const satisfies ReadonlyArray<keyof ClientOptions>;
+// Fails to compile when ClientOptions gains a field not listed above.
+const allListed: Exclude<keyof ClientOptions, (typeof CLIENT_OPTION_NAMES)[number]> extends never ? true : never = true;
+void allListed;
 
 /** Client options with every default filled in. */
 export interface ResolvedOptions {
@@ -24,23 +47,28 @@ export interface ResolvedOptions {
   readonly clock: Clock | undefined;
 }
 
-/** Validates client options once, naming the option and the value in every error. */
-export function checkOptions(options: ClientOptions): ResolvedOptions {
+/**
+ * Validates client options once, naming the option and the value in every
+ * error. `extraNames` are the options a transport's client adds; any other
+ * unknown name is refused.
+ */
+export function checkOptions(options: ClientOptions, extraNames: Iterable<string> = []): ResolvedOptions {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`client options must be an object; received ${describe(options)}`);
+    throw new InvalidOptionError(`client options must be an object; received ${describe(options)}`);
   }
+  checkOptionNames(options, [...CLIENT_OPTION_NAMES, ...extraNames], 'client options');
   validatePeerId(options.id);
   if (options.route !== undefined && (typeof options.route !== 'string' || options.route === '')) {
-    throw new TypeError(`route must be a non-empty directory path; received ${describe(options.route)}`);
+    throw new InvalidOptionError(`route must be a non-empty directory path; received ${describe(options.route)}`);
   }
   if (options.listen !== undefined && typeof options.listen !== 'boolean') {
-    throw new TypeError(`listen must be a boolean; received ${describe(options.listen)}`);
+    throw new InvalidOptionError(`listen must be a boolean; received ${describe(options.listen)}`);
   }
   if (options.serializer !== undefined && (typeof options.serializer?.encode !== 'function' || typeof options.serializer?.decode !== 'function')) {
-    throw new TypeError(`serializer must have encode() and decode() methods; received ${describe(options.serializer)}`);
+    throw new InvalidOptionError(`serializer must have encode() and decode() methods; received ${describe(options.serializer)}`);
   }
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
-    throw new TypeError(`clock must have a now() method; received ${describe(options.clock)}`);
+    throw new InvalidOptionError(`clock must have a now() method; received ${describe(options.clock)}`);
   }
   return {
     id: options.id,

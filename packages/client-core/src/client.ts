@@ -37,6 +37,7 @@ import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from
 import type { ClientOptions, Clock } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
+import { badContent, contentProblem, encodingProblem } from './content-check.js';
 import { createRoleHost } from './role-host.js';
 
 /** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
@@ -91,7 +92,7 @@ export interface ClientStats {
   readonly framesOut: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
-  /** Peer-level errors (bad frames, bad hellos, bad messages...). */
+  /** Peer-level errors (bad frames, bad hellos, bad messages...), and coded errors that rejected a listener's promise. */
   readonly errors: number;
   /**
    * Messages read off a connection while the application was behind (see
@@ -185,10 +186,14 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /**
    * Use a transport package's factory (`UnixClient.create`, ...) or
    * {@link Client.start} on a subclass; a client must be started before use.
+   * `optionNames` are the options the subclass adds to {@link ClientOptions};
+   * any other unknown option is refused (`ERR_IPCM_INVALID_OPTION`).
    */
-  protected constructor(options: ClientOptions, transport: Transport) {
-    super();
-    this.#options = checkOptions(options);
+  protected constructor(options: ClientOptions, transport: Transport, optionNames: Iterable<string> = []) {
+    // A rejected promise returned by a listener comes back to
+    // [captureRejectionSymbol] below instead of crashing the process.
+    super({ captureRejections: true });
+    this.#options = checkOptions(options, optionNames);
     this.id = this.#options.id;
     this.route = this.#options.route;
     this.listening = this.#options.listen;
@@ -266,8 +271,10 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * `ERR_IPCM_WRONG_TRANSPORT` when the peer cannot be dialled,
    * `ERR_IPCM_CONNECT` when dialling fails, `ERR_IPCM_CONNECTION_CLOSED` when
    * the connection closes before the frame is written (it is not resent),
-   * `ERR_IPCM_BACKPRESSURE` past `maxPendingBytes`, and
-   * `ERR_IPCM_FRAME_TOO_LARGE` past `maxFrameBytes`.
+   * `ERR_IPCM_BACKPRESSURE` past `maxPendingBytes`,
+   * `ERR_IPCM_FRAME_TOO_LARGE` past `maxFrameBytes`, and
+   * `ERR_IPCM_BAD_CONTENT` for content that cannot be sent (no JSON form,
+   * `null`, or the serializer threw); then nothing is written.
    *
    * @example
    * ```ts
@@ -281,11 +288,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /**
    * Sends `content` to every known peer (listening peers in the route
    * directory, statically configured peers, and peers connected to us) but
-   * this one. Each peer's outcome is in the result; it rejects only when the
-   * client is closed or the route directory cannot be read.
+   * this one. Each peer's outcome is in the result; it rejects, with nothing
+   * sent, when the client is closed, the route directory cannot be read, or
+   * the content cannot be sent to anyone (`ERR_IPCM_BAD_CONTENT`,
+   * `ERR_IPCM_FRAME_TOO_LARGE`).
    */
   async broadcast(content: unknown): Promise<Map<string, BroadcastResult>> {
     if (this.#state !== 'open') throw this.#closedError();
+    // Content that no peer could be sent is refused once, before anything is written.
+    this.#encode(content, undefined, 'a broadcast');
     // Peers we are connected to need no look-up; only the others are
     // inspected (alive, listening on our transport).
     const targets = new Set<string>(this.#transport.staticPeers?.() ?? []);
@@ -319,15 +330,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     let frame: Buffer;
     try {
       if (conn === undefined) validatePeerId(peerId); // ids with a connection were checked when it was made
-      const message = broadcast
-        ? createMessage({ from: this.id, broadcast: true, content })
-        : createMessage({ from: this.id, to: peerId, content });
-      frame = encodeValueFrame(message, this.#serializer);
-      if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
-        throw new FrameTooLargeError(
-          `message to ${peerId} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
-        );
-      }
+      frame = this.#encode(content, broadcast ? undefined : peerId, `a message to ${JSON.stringify(peerId)}`);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -347,6 +350,36 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#touch(conn);
     const target = conn;
     return new Promise<void>((resolve, reject) => target.write(frame, resolve, reject));
+  }
+
+  /**
+   * The send path's encode step: the whole frame of a new message holding
+   * `content`, to `to` (a broadcast when undefined). Refuses, with a coded
+   * error and nothing written, content that cannot be sent
+   * (`ERR_IPCM_BAD_CONTENT`) and a message over `maxFrameBytes`.
+   */
+  #encode(content: unknown, to: string | undefined, subject: string): Buffer {
+    const json = this.#serializer === jsonSerializer;
+    let problem: string | undefined;
+    let frame: Buffer | undefined;
+    try {
+      problem = contentProblem(content, json);
+      if (problem === undefined) {
+        const message =
+          to === undefined ? createMessage({ from: this.id, broadcast: true, content }) : createMessage({ from: this.id, to, content });
+        frame = encodeValueFrame(message, this.#serializer);
+      }
+    } catch (cause) {
+      // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
+      throw badContent(subject, encodingProblem(cause, json), cause);
+    }
+    if (frame === undefined) throw badContent(subject, problem ?? 'content cannot be sent');
+    if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
+      throw new FrameTooLargeError(
+        `${subject} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
+      );
+    }
+    return frame;
   }
 
   /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
@@ -652,6 +685,26 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
         throw error;
       });
     }
+  }
+
+  /**
+   * Where a promise returned by a listener goes when it rejects (the client
+   * is an EventEmitter with `captureRejections`), so the reply pattern
+   * `client.on('message', async (m) => { await client.send(m.from, ...) })`
+   * cannot crash the process when the requester has left. A coded error (a
+   * failed send) is handled like every peer-level error: emitted as
+   * `'error'` when there is a listener, else only counted in
+   * `stats().errors`. Anything else is the application's own bug: it is
+   * rethrown as an uncaught exception, as a listener that throws
+   * synchronously is (see #emit); so is a rejection from an `'error'`
+   * listener, which must not loop back to itself.
+   */
+  override [EventEmitter.captureRejectionSymbol](error: unknown, event: unknown, ..._args: unknown[]): void {
+    if (error instanceof IpcmError && event !== 'error') {
+      this.#reportError(error);
+      return;
+    }
+    throw error;
   }
 
   #pauseReading(): void {

@@ -12,6 +12,17 @@ export abstract class IpcmError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /**
+   * `err instanceof IpcmError` also holds for the option errors, which
+   * extend `TypeError`/`RangeError` instead (see {@link InvalidOptionError}),
+   * so one check finds every coded error. Subclasses keep the plain
+   * prototype check.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return this === IpcmError && (value instanceof InvalidOptionError || value instanceof OptionRangeError);
+  }
 }
 
 /** Defines a subclass of IpcmError bound to one code. */
@@ -34,6 +45,14 @@ export class TruncatedFrameError extends defineError('ERR_IPCM_TRUNCATED_FRAME')
 export class BadJsonError extends defineError('ERR_IPCM_BAD_JSON') {}
 /** A frame's JSON is not a message of the expected shape. */
 export class BadMessageError extends defineError('ERR_IPCM_BAD_MESSAGE') {}
+/**
+ * Content given to `send()` or `broadcast()` cannot be sent: it has no JSON
+ * form (a function, a symbol, `undefined`, a BigInt, a circular object), is
+ * `null` (an IPC::Manager peer refuses a message whose content is not
+ * defined), or the serializer threw (then `cause` is what it threw).
+ * Nothing was written.
+ */
+export class BadContentError extends defineError('ERR_IPCM_BAD_CONTENT') {}
 
 // ---- hello and identity --------------------------------------------------
 
@@ -73,6 +92,33 @@ export class ClientClosedError extends defineError('ERR_IPCM_CLIENT_CLOSED') {}
 export class AuthError extends defineError('ERR_IPCM_AUTH') {}
 /** An option value is not acceptable in this configuration (for example a non-loopback bind without auth). */
 export class ConfigError extends defineError('ERR_IPCM_CONFIG') {}
+/** A client class was constructed with `new` instead of its factory (`UnixClient.create`...). */
+export class IllegalConstructorError extends defineError('ERR_IPCM_ILLEGAL_CONSTRUCTOR') {}
+
+// ---- options -------------------------------------------------------------
+// Option errors keep the built-in classes callers already test for
+// (`instanceof TypeError`, `instanceof RangeError`) and add the code; both
+// are `instanceof IpcmError` too (see IpcmError[Symbol.hasInstance]).
+
+/** An option has the wrong type, or an unknown name. Also a `TypeError`. */
+export class InvalidOptionError extends TypeError {
+  readonly code = 'ERR_IPCM_INVALID_OPTION' as const;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An option is out of its range. Also a `RangeError`; same code as {@link InvalidOptionError}. */
+export class OptionRangeError extends RangeError {
+  readonly code = 'ERR_IPCM_INVALID_OPTION' as const;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
 
 /** Every code, for exhaustive handling and documentation tests. */
 export const IPCM_ERROR_CODES = [
@@ -81,6 +127,7 @@ export const IPCM_ERROR_CODES = [
   'ERR_IPCM_TRUNCATED_FRAME',
   'ERR_IPCM_BAD_JSON',
   'ERR_IPCM_BAD_MESSAGE',
+  'ERR_IPCM_BAD_CONTENT',
   'ERR_IPCM_BAD_HELLO',
   'ERR_IPCM_HELLO_TIMEOUT',
   'ERR_IPCM_PROTOCOL',
@@ -96,6 +143,8 @@ export const IPCM_ERROR_CODES = [
   'ERR_IPCM_CLIENT_CLOSED',
   'ERR_IPCM_AUTH',
   'ERR_IPCM_CONFIG',
+  'ERR_IPCM_ILLEGAL_CONSTRUCTOR',
+  'ERR_IPCM_INVALID_OPTION',
 ] as const;
 
 export type IpcmErrorCode = (typeof IPCM_ERROR_CODES)[number];

@@ -5,6 +5,7 @@ export {
   TruncatedFrameError,
   BadJsonError,
   BadMessageError,
+  BadContentError,
   BadHelloError,
   HelloTimeoutError,
   ProtocolError,
@@ -20,6 +21,9 @@ export {
   ClientClosedError,
   AuthError,
   ConfigError,
+  IllegalConstructorError,
+  InvalidOptionError,
+  OptionRangeError,
   IPCM_ERROR_CODES,
 } from './errors.js';
 export type { IpcmErrorCode } from './errors.js';
@@ -62,7 +66,7 @@ export type {
 } from './route-types.js';
 export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
 export { whenSocketReady } from './socket-ready.js';
-export { checkIntegerOption, describeValue } from './option-checks.js';
+export { checkIntegerOption, checkOptionNames, describeValue } from './option-checks.js';
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';
 export { realTimers } from './options.js';

@@ -7,7 +7,8 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IdInUseError, RouteError } from './errors.js';
+import { IdInUseError, InvalidOptionError, OptionRangeError, RouteError } from './errors.js';
+import { checkOptionNames } from './option-checks.js';
 import {
   EntryStore,
   GUARD_PREFIX,
@@ -33,6 +34,10 @@ import type {
 } from './route-types.js';
 
 const DEFAULT_GRACE_MS = 2000;
+/** Every {@link RouteDirectoryOptions} field; others are refused as typos. */
+const ROUTE_DIRECTORY_OPTION_NAMES = ['create', 'graceMs', 'now', 'processId'] as const satisfies ReadonlyArray<
+  keyof RouteDirectoryOptions
+>;
 const COMPANION_SUFFIX = /\.(?:pid|name|stats)$/;
 const ENTRY_KINDS: ReadonlySet<string> = new Set<EntryKind>(['socket', 'address', 'marker']);
 
@@ -69,19 +74,25 @@ export class RouteDirectory {
    *
    * @throws {RouteError} when the directory is unusable or its path is too
    *   long for the socket path budget.
-   * @throws {TypeError|RangeError} for bad options.
+   * @throws {InvalidOptionError|OptionRangeError} (`ERR_IPCM_INVALID_OPTION`,
+   *   also `TypeError`/`RangeError`) for bad or unknown options.
    */
   static async open(routePath: string, options: RouteDirectoryOptions = {}): Promise<RouteDirectory> {
     if (typeof routePath !== 'string' || routePath === '') {
       throw new TypeError(`routePath must be a non-empty string, received ${safeJson(routePath)}`);
     }
-    const { create = true, graceMs = DEFAULT_GRACE_MS, now = Date.now, processId = () => process.pid } = options;
-    if (typeof create !== 'boolean') throw new TypeError(`create must be a boolean, received ${safeJson(create)}`);
-    if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) {
-      throw new RangeError(`graceMs must be a finite number >= 0, received ${safeJson(graceMs)}`);
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError(`RouteDirectory.open options must be an object, received ${safeJson(options)}`);
     }
-    if (typeof now !== 'function') throw new TypeError(`now must be a function, received ${typeof now}`);
-    if (typeof processId !== 'function') throw new TypeError(`processId must be a function, received ${typeof processId}`);
+    checkOptionNames(options, ROUTE_DIRECTORY_OPTION_NAMES, 'RouteDirectory.open options');
+    const { create = true, graceMs = DEFAULT_GRACE_MS, now = Date.now, processId = () => process.pid } = options;
+    if (typeof create !== 'boolean') throw new InvalidOptionError(`create must be a boolean, received ${safeJson(create)}`);
+    if (typeof graceMs !== 'number') throw new InvalidOptionError(`graceMs must be a number, received ${safeJson(graceMs)}`);
+    if (!Number.isFinite(graceMs) || graceMs < 0) {
+      throw new OptionRangeError(`graceMs must be a finite number >= 0, received ${safeJson(graceMs)}`);
+    }
+    if (typeof now !== 'function') throw new InvalidOptionError(`now must be a function, received ${typeof now}`);
+    if (typeof processId !== 'function') throw new InvalidOptionError(`processId must be a function, received ${typeof processId}`);
 
     const dir = path.resolve(routePath);
     assertRouteFitsBudget(dir);
@@ -354,13 +365,17 @@ function rotate(names: string[]): string[] {
  * await removeRoute(route);
  */
 export async function spawnRoute(options: SpawnRouteOptions = {}): Promise<string> {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionError(`spawnRoute options must be an object, received ${safeJson(options)}`);
+  }
+  checkOptionNames(options, ['prefix', 'parent'] satisfies ReadonlyArray<keyof SpawnRouteOptions>, 'spawnRoute options');
   const prefix = options.prefix ?? 'ipcm-';
   if (typeof prefix !== 'string' || prefix.length > 32 || /[/\\\u0000]/.test(prefix)) {
-    throw new TypeError(`prefix must be a string of at most 32 characters without "/", "\\" or NUL, received ${safeJson(prefix)}`);
+    throw new InvalidOptionError(`prefix must be a string of at most 32 characters without "/", "\\" or NUL, received ${safeJson(prefix)}`);
   }
   const parent = options.parent ?? os.tmpdir();
   if (typeof parent !== 'string' || parent === '') {
-    throw new TypeError(`parent must be a non-empty string, received ${safeJson(parent)}`);
+    throw new InvalidOptionError(`parent must be a non-empty string, received ${safeJson(parent)}`);
   }
   const dir = await fsp.mkdtemp(path.join(path.resolve(parent), prefix));
   try {

@@ -18,11 +18,24 @@ export async function unlinkQuiet(file: string): Promise<void> {
   }
 }
 
-export function describeType(stat: { isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean }): string {
+/** What a file is, for an error message: "a regular file", "a symbolic link", "a socket"... */
+export function describeType(stat: {
+  isFile(): boolean;
+  isDirectory(): boolean;
+  isSymbolicLink(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}): string {
+  if (stat.isFile()) return 'a regular file';
   if (stat.isSymbolicLink()) return 'a symbolic link';
   if (stat.isDirectory()) return 'a directory';
   if (stat.isFIFO()) return 'a FIFO';
-  return 'not a regular file';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice()) return 'a character device';
+  if (stat.isBlockDevice()) return 'a block device';
+  return 'a file of unknown type';
 }
 
 /**

@@ -182,10 +182,17 @@ describe('open (R19)', () => {
     expect(mode(open)).toBe(0o755);
   });
 
-  test('R19: a route path that is not a directory is refused', async () => {
+  test('R19: a route path that is not a directory is refused, saying what it is', async () => {
     const file = path.join(base, 'file');
     await fsp.writeFile(file, '');
     await expect(RouteDirectory.open(file)).rejects.toThrow(RouteError);
+    await expect(RouteDirectory.open(file)).rejects.toThrow(`route directory ${file} is a regular file, not a directory`);
+  });
+
+  test('secureSocketFile on a regular file refuses it as "a regular file, not a socket"', async () => {
+    const file = path.join(base, 'plain');
+    await fsp.writeFile(file, '');
+    await expect(secureSocketFile(file)).rejects.toThrow(`${file} is a regular file, not a socket`);
   });
 
   test('R19: a route directory owned by another user is refused', async () => {

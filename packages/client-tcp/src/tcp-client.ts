@@ -1,6 +1,6 @@
-import { Client } from '@ipcm/client-core';
+import { Client, IllegalConstructorError } from '@ipcm/client-core';
 import type { TcpClientOptions } from './options.js';
-import { checkTcpOptions } from './tcp-settings.js';
+import { TCP_OPTION_NAMES, checkTcpOptions } from './tcp-settings.js';
 import { TcpTransport } from './tcp-transport.js';
 
 /**
@@ -17,7 +17,12 @@ import { TcpTransport } from './tcp-transport.js';
  */
 export class TcpClient extends Client {
   private constructor(options: TcpClientOptions) {
-    super(options, new TcpTransport(checkTcpOptions(options)));
+    // `private` holds only in TypeScript: from JavaScript, `new` would make
+    // a client that was never started and says "closed" on its first send.
+    if (!creating) {
+      throw new IllegalConstructorError('use `await TcpClient.create(options)` to make a TcpClient, not `new TcpClient()`');
+    }
+    super(options, new TcpTransport(checkTcpOptions(options)), TCP_OPTION_NAMES);
   }
 
   /**
@@ -25,8 +30,17 @@ export class TcpClient extends Client {
    * and starts listening (unless `listen: false`).
    */
   static async create(options: TcpClientOptions): Promise<TcpClient> {
-    const client = new TcpClient(options);
+    creating = true;
+    let client: TcpClient;
+    try {
+      client = new TcpClient(options);
+    } finally {
+      creating = false;
+    }
     await client.start();
     return client;
   }
 }
+
+/** True only while {@link TcpClient.create} constructs a client. */
+let creating = false;

@@ -1,9 +1,33 @@
 import { isIP } from 'node:net';
-import { ConfigError, checkIntegerOption, describeValue as describe, validatePeerId, type TcpAddress } from '@ipcm/client-core';
+import {
+  ConfigError,
+  InvalidOptionError,
+  OptionRangeError,
+  checkIntegerOption,
+  describeValue as describe,
+  validatePeerId,
+  type ClientOptions,
+  type TcpAddress,
+} from '@ipcm/client-core';
 import type { TcpClientOptions, TcpTlsOptions } from './options.js';
 
 /** Longest token accepted, in UTF-8 bytes (R21). */
 export const MAX_TOKEN_BYTES = 1024;
+
+/** The names of the options {@link TcpClientOptions} adds to the client-core ones (the compiler checks none is missing). */
+export const TCP_OPTION_NAMES = [
+  'host',
+  'port',
+  'peers',
+  'token',
+  'tls',
+  'keepAliveMs',
+  'connectTimeoutMs',
+] as const satisfies ReadonlyArray<Exclude<keyof TcpClientOptions, keyof ClientOptions>>;
+const allListed: Exclude<keyof TcpClientOptions, keyof ClientOptions | (typeof TCP_OPTION_NAMES)[number]> extends never
+  ? true
+  : never = true;
+void allListed;
 
 /** The TCP options of a client, checked, with defaults filled in. */
 export interface TcpSettings {
@@ -19,24 +43,24 @@ export interface TcpSettings {
 /** Validates the TCP-specific options once, naming the option and the value in every error. */
 export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`client options must be an object; received ${String(options)}`);
+    throw new InvalidOptionError(`client options must be an object; received ${describe(options)}`);
   }
   const host = options.host ?? '127.0.0.1';
   if (typeof host !== 'string' || host === '') {
-    throw new TypeError(`host must be a non-empty string; received ${JSON.stringify(host)}`);
+    throw new InvalidOptionError(`host must be a non-empty string; received ${JSON.stringify(host)}`);
   }
   const port = checkIntegerOption('port', options.port, 0, 0, 65535);
   const token = options.token;
   if (token !== undefined) {
     if (typeof token !== 'string' || token === '') {
-      throw new TypeError('token must be a non-empty string');
+      throw new InvalidOptionError('token must be a non-empty string');
     }
     if (Buffer.byteLength(token) > MAX_TOKEN_BYTES) {
-      throw new RangeError(`token must be at most ${MAX_TOKEN_BYTES} bytes`);
+      throw new OptionRangeError(`token must be at most ${MAX_TOKEN_BYTES} bytes`);
     }
   }
   if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
-    throw new TypeError(`tls must be an object of TLS options; received ${describe(options.tls)}`);
+    throw new InvalidOptionError(`tls must be an object of TLS options; received ${describe(options.tls)}`);
   }
   // Anyone who can reach a non-loopback port could talk to us: require
   // proof of who they are (R20).
@@ -46,7 +70,7 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
     );
   }
   if (options.peers !== undefined && (typeof options.peers !== 'object' || options.peers === null || Array.isArray(options.peers))) {
-    throw new TypeError(`peers must be an object mapping ids to "host:port"; received ${describe(options.peers)}`);
+    throw new InvalidOptionError(`peers must be an object mapping ids to "host:port"; received ${describe(options.peers)}`);
   }
   const peers = new Map<string, TcpAddress>();
   for (const [id, address] of Object.entries(options.peers ?? {})) {
@@ -83,7 +107,7 @@ function parseHostPort(id: string, text: unknown): TcpAddress {
   const match = typeof text === 'string' ? /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text) : null;
   const port = match === null ? NaN : Number(match[3]);
   if (match === null || port < 1 || port > 65535) {
-    throw new TypeError(`peers[${JSON.stringify(id)}] must be "host:port" (or "[v6]:port"); received ${JSON.stringify(text)}`);
+    throw new InvalidOptionError(`peers[${JSON.stringify(id)}] must be "host:port" (or "[v6]:port"); received ${JSON.stringify(text)}`);
   }
   return { transport: 'tcp', host: (match[1] ?? match[2]) as string, port };
 }

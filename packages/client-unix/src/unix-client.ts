@@ -1,4 +1,4 @@
-import { Client, type ClientOptions } from '@ipcm/client-core';
+import { Client, IllegalConstructorError, InvalidOptionError, describeValue, type ClientOptions } from '@ipcm/client-core';
 import { UnixTransport } from './unix-transport.js';
 
 /** Options of {@link UnixClient}: the client-core options; `route` is required. */
@@ -21,16 +21,30 @@ export interface UnixClientOptions extends ClientOptions {
  */
 export class UnixClient extends Client {
   private constructor(options: UnixClientOptions) {
-    if (typeof options?.route !== 'string') {
-      throw new TypeError(`route must be a directory path; received ${typeof options?.route}`);
+    // `private` holds only in TypeScript: from JavaScript, `new` would make
+    // a client that was never started and says "closed" on its first send.
+    if (!creating) {
+      throw new IllegalConstructorError('use `await UnixClient.create(options)` to make a UnixClient, not `new UnixClient()`');
+    }
+    if (typeof options === 'object' && options !== null && typeof options.route !== 'string') {
+      throw new InvalidOptionError(`route must be a directory path; received ${describeValue(options.route)}`);
     }
     super(options, new UnixTransport());
   }
 
   /** Creates a client, claims its id in the route directory and starts listening (unless `listen: false`). */
   static async create(options: UnixClientOptions): Promise<UnixClient> {
-    const client = new UnixClient(options);
+    creating = true;
+    let client: UnixClient;
+    try {
+      client = new UnixClient(options);
+    } finally {
+      creating = false;
+    }
     await client.start();
     return client;
   }
 }
+
+/** True only while {@link UnixClient.create} constructs a client. */
+let creating = false;

@@ -46,6 +46,8 @@ export interface ChildSpec {
   readonly module: string;
   readonly exportName: string;
   readonly options: Record<string, unknown>;
+  /** `'readme-reply'`: reply as the READMEs show, with no 'error' listener (see the fixture). */
+  readonly mode?: string;
 }
 
 /**
@@ -137,11 +139,16 @@ export class Harness {
   }
 
   /** Starts a client in another process and waits until it is ready (or failed). */
-  async child(id: string, options: Record<string, unknown> = {}): Promise<ChildPeer & { ready: Record<string, unknown> }> {
-    const spec = {
+  async child(
+    id: string,
+    options: Record<string, unknown> = {},
+    extra: Pick<ChildSpec, 'mode'> = {},
+  ): Promise<ChildPeer & { ready: Record<string, unknown> }> {
+    const spec: ChildSpec = {
       module: this.target.childModule.path,
       exportName: this.target.childModule.exportName,
       options: { id, route: this.route, ...this.target.childOptions, ...options },
+      ...extra,
     };
     const peer = forkPeer(spec);
     this.#children.push(peer);
