@@ -17,6 +17,8 @@ export {
   ConnectError,
   ConnectionClosedError,
   BackpressureError,
+  SendAbortedError,
+  SendTimeoutError,
   ClientClosedError,
   AuthError,
   ConfigError,
@@ -65,7 +67,7 @@ export { whenSocketReady } from './socket-ready.js';
 export { checkIntegerOption, describeValue } from './option-checks.js';
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';
-export type { ClientOptions, Clock } from './options.js';
+export type { ClientOptions, Clock, SendOptions } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
 export type { Direction } from './peer-connection.js';

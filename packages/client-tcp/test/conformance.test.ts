@@ -1,7 +1,9 @@
 import { defineProtocolSuite } from '../../client-core/test/conformance/protocol.js';
+import { defineSendSuite } from '../../client-core/test/conformance/send.js';
 import { defineBehaviourSuite } from '../../client-core/test/conformance/suite.js';
 import { tcpTarget } from './tcp-target.js';
 
 // The same behaviours, byte for byte, as the Unix client.
 defineBehaviourSuite(tcpTarget);
 defineProtocolSuite(tcpTarget);
+defineSendSuite(tcpTarget);
