@@ -146,10 +146,11 @@ export function defineSendSuite(target: ConformanceTarget): void {
       const bob = await h.client('bob');
       const got: Message[] = [];
       bob.on('message', (message: Message) => got.push(message));
-      await alice.send('bob', 'first', { timeoutMs: 0 });
-      await alice.send('bob', 'second', { signal: new AbortController().signal, timeoutMs: 0 });
-      await waitUntil(() => got.length === 2);
-      expect(got.map((m) => m.content)).toEqual(['first', 'second']);
+      await alice.send('bob', 'first'); // the dial: a send waits for its connection to open
+      await alice.send('bob', 'second', { timeoutMs: 0 });
+      await alice.send('bob', 'third', { signal: new AbortController().signal, timeoutMs: 0 });
+      await waitUntil(() => got.length === 3);
+      expect(got.map((m) => m.content)).toEqual(['first', 'second', 'third']);
     });
 
     test('R35: a send refused for backpressure is refused before its content is encoded', async () => {
