@@ -395,7 +395,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       target.wait(waiter);
       if (options !== undefined) {
         cancelWith(options, peerId, waiter, (error) => {
-          waiter.settled = true;
+          target.withdraw(waiter);
           reject(error);
         });
       }

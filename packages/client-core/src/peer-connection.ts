@@ -99,6 +99,8 @@ export class PeerConnection {
   /** Sends waiting for room, oldest at #waitHead. */
   #waiters: Waiter[] = [];
   #waitHead = 0;
+  /** Waiters not settled yet (cancelled ones stay in the array until reached). */
+  #waiting = 0;
   #batch: Batch | undefined;
   /** end() was called with frames still queued: the socket ends once they are written. */
   #ending = false;
@@ -131,7 +133,7 @@ export class PeerConnection {
 
   /** Sends waiting for room. */
   get waiting(): number {
-    return this.#waiters.length - this.#waitHead;
+    return this.#waiting;
   }
 
   /** Whether the connection can still carry frames (the cache's `prune()` asks this). */
@@ -171,6 +173,14 @@ export class PeerConnection {
   /** Adds a send waiting for room; {@link onRoom} admits it later. */
   wait(waiter: Waiter): void {
     this.#waiters.push(waiter);
+    this.#waiting++;
+  }
+
+  /** A waiting send was cancelled: it is skipped when reached. */
+  withdraw(waiter: Waiter): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
+    this.#waiting--;
   }
 
   /** The oldest waiting send, taken off the queue (skipping settled ones), or undefined. */
@@ -182,7 +192,10 @@ export class PeerConnection {
         this.#waiters = [];
         this.#waitHead = 0;
       }
-      if (!waiter.settled) return waiter;
+      if (!waiter.settled) {
+        this.#waiting--;
+        return waiter;
+      }
     }
     return undefined;
   }
