@@ -10,6 +10,14 @@ export type Direction = 'outbound' | 'inbound';
 const BATCH_BYTES = 256 * 1024;
 
 /**
+ * Queued bytes that make a send check whether the write in flight has in
+ * fact completed (the kernel took it at once), and if so let the queue out
+ * now: a loop that never yields (each `await` on an accepted send is only a
+ * microtask) still writes every ~64 KiB instead of holding everything.
+ */
+const FLUSH_BYTES = 64 * 1024;
+
+/**
  * RAM a queued frame costs beyond its bytes (the Buffer object, its slot in
  * the queue, a waiting send's settlers): counted against `maxPendingBytes`
  * so the bound holds in real memory for tiny messages too (R35).
@@ -102,6 +110,8 @@ export class PeerConnection {
   /** Waiters not settled yet (cancelled ones stay in the array until reached). */
   #waiting = 0;
   #batch: Batch | undefined;
+  /** Writes retired before their callback ran (they completed synchronously): that many callbacks to skip. */
+  #earlyDone = 0;
   /** end() was called with frames still queued: the socket ends once they are written. */
   #ending = false;
   /** Set once the connection's end has been accounted: nothing more is written or counted. */
@@ -167,7 +177,16 @@ export class PeerConnection {
     }
     this.#frames.push(frame);
     this.#queuedBytes += frame.length;
-    if (!this.ready) this.#settlers.push(settler ?? { resolve: noop, reject: noop, cancelled: false, release: undefined });
+    if (!this.ready) {
+      this.#settlers.push(settler ?? { resolve: noop, reject: noop, cancelled: false, release: undefined });
+    } else if (this.#queuedBytes >= FLUSH_BYTES && this.#batch !== undefined && this.socket?.writableLength === 0) {
+      // The write in flight completed synchronously; its callback, still
+      // to come, is then ignored (callbacks run in order).
+      this.charge -= this.#batch.charge;
+      this.#batch = undefined;
+      this.#earlyDone++;
+      this.#writeBatch();
+    }
   }
 
   /** Adds a send waiting for room; {@link onRoom} admits it later. */
@@ -354,6 +373,10 @@ export class PeerConnection {
   }
 
   #writeDone(error: Error | undefined): void {
+    if (this.#earlyDone > 0) {
+      this.#earlyDone--;
+      return;
+    }
     const batch = this.#batch;
     if (batch === undefined || this.#finished) return;
     // Node completes a write that destroy() cancelled without an error: a
