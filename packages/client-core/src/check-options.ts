@@ -16,6 +16,7 @@ export const CLIENT_OPTION_NAMES = [
   'maxInbound',
   'maxFrameBytes',
   'maxPendingBytes',
+  'maxWaitingSends',
   'helloTimeoutMs',
   'frameTimeoutMs',
   'maxHandshakes',
@@ -38,6 +39,7 @@ export interface ResolvedOptions {
   readonly maxInbound: number | null;
   readonly maxFrameBytes: number;
   readonly maxPendingBytes: number;
+  readonly maxWaitingSends: number;
   readonly helloTimeoutMs: number;
   readonly frameTimeoutMs: number;
   readonly maxHandshakes: number;
@@ -79,6 +81,7 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
     maxInbound: capacity('maxInbound', options.maxInbound, null),
     maxFrameBytes: checkIntegerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, MAX_FRAME_PAYLOAD_BYTES),
     maxPendingBytes: checkIntegerOption('maxPendingBytes', options.maxPendingBytes, 16 * 1024 * 1024, 1),
+    maxWaitingSends: checkIntegerOption('maxWaitingSends', options.maxWaitingSends, 1024, 0),
     helloTimeoutMs: checkIntegerOption('helloTimeoutMs', options.helloTimeoutMs, 5000, 1),
     frameTimeoutMs: checkIntegerOption('frameTimeoutMs', options.frameTimeoutMs, 30_000, 1),
     maxHandshakes: checkIntegerOption('maxHandshakes', options.maxHandshakes, 128, 1),

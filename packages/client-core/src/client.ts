@@ -20,6 +20,8 @@ import {
   FrameTooLargeError,
   BackpressureError,
   HelloTimeoutError,
+  SendAbortedError,
+  SendTimeoutError,
   IpcmError,
   PeerNotListeningError,
   ProtocolError,
@@ -30,11 +32,11 @@ import {
 import { FRAME_HEADER_BYTES } from './frame-encoder.js';
 import { MessageQueue } from './message-queue.js';
 import { createMessage, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
-import { PeerConnection, type Direction } from './peer-connection.js';
+import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
 import { RouteDirectory } from './route-directory.js';
 import type { PeerEntry, RouteAddress, RouteClaim } from './route-types.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
-import type { ClientOptions, Clock } from './options.js';
+import type { ClientOptions, Clock, SendOptions } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
 import { badContent, contentProblem, encodingProblem } from './content-check.js';
@@ -58,6 +60,12 @@ export interface DisconnectEvent {
   readonly direction: Direction;
   readonly reason: string;
   readonly error?: IpcmError;
+  /**
+   * Messages whose `send()` had resolved (they were accepted) but that never
+   * reached the kernel: the connection died, or `destroy()` discarded them.
+   * They are not resent. 0 when everything accepted was written.
+   */
+  readonly unwritten: number;
 }
 
 /** The events of a client and their listener arguments. */
@@ -76,8 +84,10 @@ export interface BroadcastResult {
 
 /** Counters of a client, from `client.stats()`. */
 export interface ClientStats {
-  /** Messages sent to each peer. */
+  /** Messages accepted for each peer (their `send()` resolved); see `unwritten` for those then lost. */
   readonly sent: Record<string, number>;
+  /** Accepted messages that never reached the kernel (the connection died or was destroyed), all peers. */
+  readonly unwritten: number;
   /** Messages read from each peer. */
   readonly read: Record<string, number>;
   /** Outbound connections established. */
@@ -170,15 +180,18 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #roleReason = 'disconnect';
   readonly #helloFrame: Buffer;
 
+  /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
   readonly #sent = new Map<string, number>();
   readonly #read = new Map<string, number>();
   #connects = 0;
   #accepts = 0;
   #reuses = 0;
   #framesIn = 0;
-  #framesOut = 0;
   #bytesIn = 0;
+  /** Frames and bytes accepted on connections that have closed (open ones keep their own counts). */
+  #framesOut = 0;
   #bytesOut = 0;
+  #unwritten = 0;
   #errors = 0;
   #undelivered = 0;
   readonly #drops: Record<string, number> = {};
@@ -264,25 +277,42 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   /**
    * Sends `content` to `peerId`. Opens a connection on the first send and
-   * reuses it after. Resolves when the frame has been handed to the kernel.
+   * reuses it after.
+   *
+   * The promise resolves when the message is **accepted**: encoded and queued
+   * on the peer's connection, in order, within `maxPendingBytes` of RAM. With
+   * room (the usual case) it is an already-resolved promise and the frame
+   * leaves in this turn, so `for (...) await send()` runs at batched speed.
+   * Without room the send waits, its content not yet encoded, until the
+   * reader catches up: an awaited loop slows to the reader's pace and never
+   * fails for going fast. Past `maxWaitingSends` waiting sends it rejects
+   * with `ERR_IPCM_BACKPRESSURE`. A first send resolves once the connection
+   * is open (dial errors reject it).
+   *
+   * An accepted message that then never reaches the kernel (the connection
+   * dies, `destroy()` discards it) is counted in the `'disconnect'` event's
+   * `unwritten` and in `stats().unwritten`; sends still waiting are rejected.
    *
    * Rejects with `ERR_IPCM_CLIENT_CLOSED` after `close()`,
    * `ERR_IPCM_UNKNOWN_PEER` / `ERR_IPCM_PEER_NOT_LISTENING` /
    * `ERR_IPCM_WRONG_TRANSPORT` when the peer cannot be dialled,
    * `ERR_IPCM_CONNECT` when dialling fails, `ERR_IPCM_CONNECTION_CLOSED` when
-   * the connection closes before the frame is written (it is not resent),
-   * `ERR_IPCM_BACKPRESSURE` past `maxPendingBytes`,
-   * `ERR_IPCM_FRAME_TOO_LARGE` past `maxFrameBytes`, and
-   * `ERR_IPCM_BAD_CONTENT` for content that cannot be sent (no JSON form,
-   * `null`, or the serializer threw); then nothing is written.
+   * the connection closes while the send waits (it is not resent),
+   * `ERR_IPCM_BACKPRESSURE` past `maxWaitingSends`,
+   * `ERR_IPCM_SEND_TIMEOUT` / `ERR_IPCM_SEND_ABORTED` when `timeoutMs` or
+   * `signal` cancel a waiting send, and `ERR_IPCM_FRAME_TOO_LARGE` past
+   * `maxFrameBytes`, and `ERR_IPCM_BAD_CONTENT` for content that cannot be
+   * sent (no JSON form, `null`, or the serializer threw); then nothing is
+   * written and no connection is opened.
    *
    * @example
    * ```ts
-   * await client.send('worker-1', { job: 42 });
+   * for (const job of jobs) await client.send('worker-1', job); // paced by the worker
+   * await client.send('worker-1', 'urgent', { timeoutMs: 1000 });
    * ```
    */
-  send(peerId: string, content: unknown): Promise<void> {
-    return this.#sendMessage(peerId, content, false);
+  send(peerId: string, content: unknown, options?: SendOptions): Promise<void> {
+    return this.#sendMessage(peerId, content, false, options);
   }
 
   /**
@@ -296,7 +326,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   async broadcast(content: unknown): Promise<Map<string, BroadcastResult>> {
     if (this.#state !== 'open') throw this.#closedError();
     // Content that no peer could be sent is refused once, before anything is written.
-    this.#encode(content, undefined, 'a broadcast');
+    this.#encode('', content, true);
     // Peers we are connected to need no look-up; only the others are
     // inspected (alive, listening on our transport).
     const targets = new Set<string>(this.#transport.staticPeers?.() ?? []);
@@ -324,32 +354,103 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     return results;
   }
 
-  #sendMessage(peerId: string, content: unknown, broadcast: boolean): Promise<void> {
+  #sendMessage(peerId: string, content: unknown, broadcast: boolean, options?: SendOptions): Promise<void> {
     if (this.#state !== 'open') return Promise.reject(this.#closedError());
-    let conn = this.#connectionTo(peerId);
-    let frame: Buffer;
-    try {
-      if (conn === undefined) validatePeerId(peerId); // ids with a connection were checked when it was made
-      frame = this.#encode(content, broadcast ? undefined : peerId, `a message to ${JSON.stringify(peerId)}`);
-    } catch (error) {
-      return Promise.reject(error);
+    if (options !== undefined) {
+      try {
+        checkSendOptions(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (options.signal?.aborted === true) return Promise.reject(abortedError(peerId, options.signal));
     }
+    let conn = this.#connectionTo(peerId);
+    let frame: Buffer | undefined;
     if (conn === undefined) {
+      // Content that cannot be sent opens no connection: a new connection
+      // has room, so the frame is encoded before dialling.
+      try {
+        validatePeerId(peerId); // ids with a connection were checked when it was made
+        frame = this.#encode(peerId, content, broadcast);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       conn = this.#dial(peerId);
     } else {
-      const pending = conn.pendingBytes;
-      if (pending > 0 && pending + frame.length > this.#options.maxPendingBytes) {
-        return Promise.reject(
-          new BackpressureError(
-            `connection to ${peerId} has ${pending} bytes pending; another ${frame.length} would pass maxPendingBytes (${this.#options.maxPendingBytes})`,
-          ),
-        );
-      }
+      if (conn.finished) return Promise.reject(new ConnectionClosedError(`connection to ${peerId} is closing`));
       this.#reuses++;
+      // An idle connection becomes busy: its activity time is now. While
+      // busy it counts as active anyway, so no clock read per message.
+      if (conn.flushed) this.#touch(conn);
     }
-    this.#touch(conn);
     const target = conn;
-    return new Promise<void>((resolve, reject) => target.write(frame, resolve, reject));
+    if (frame !== undefined || (target.waiting === 0 && target.charge < this.#options.maxPendingBytes)) {
+      try {
+        frame ??= this.#encode(peerId, content, broadcast);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const accepted = frame;
+      if (target.ready) {
+        target.push(accepted);
+        return RESOLVED;
+      }
+      // Not open yet: the send settles when the dial does.
+      return new Promise<void>((resolve, reject) => {
+        const settler: Settler = { resolve, reject, cancelled: false, release: undefined };
+        if (options !== undefined) {
+          cancelWith(options, peerId, settler, (error) => {
+            target.cancel(settler);
+            reject(error);
+          });
+        }
+        target.push(accepted, settler);
+      });
+    }
+    // No room: refused before anything is encoded (R35), or waits for room.
+    if (target.waiting >= this.#options.maxWaitingSends) {
+      return Promise.reject(
+        new BackpressureError(
+          `connection to ${peerId} holds ${target.pendingBytes} bytes (maxPendingBytes ${this.#options.maxPendingBytes}) and ${target.waiting} sends wait (maxWaitingSends ${this.#options.maxWaitingSends})`,
+        ),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        admit: () => target.push(this.#encode(peerId, content, broadcast)),
+        resolve,
+        reject,
+        release: undefined,
+        settled: false,
+      };
+      target.wait(waiter);
+      if (options !== undefined) {
+        cancelWith(options, peerId, waiter, (error) => {
+          target.withdraw(waiter);
+          reject(error);
+        });
+      }
+    });
+  }
+
+  /** Encodes a message to `peerId` into a frame, checking `maxFrameBytes`. */
+
+
+  /** Room has freed up on `conn`: admits waiting sends, oldest first, while there is room. */
+  #admit(conn: PeerConnection): void {
+    while (conn.charge < this.#options.maxPendingBytes && !conn.finished) {
+      const waiter = conn.nextWaiter();
+      if (waiter === undefined) return;
+      waiter.settled = true;
+      waiter.release?.();
+      try {
+        waiter.admit();
+      } catch (error) {
+        waiter.reject(error as Error);
+        continue;
+      }
+      waiter.resolve();
+    }
   }
 
   /**
@@ -358,7 +459,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * error and nothing written, content that cannot be sent
    * (`ERR_IPCM_BAD_CONTENT`) and a message over `maxFrameBytes`.
    */
-  #encode(content: unknown, to: string | undefined, subject: string): Buffer {
+  #encode(peerId: string, content: unknown, broadcast: boolean): Buffer {
+    const subject = (): string => (broadcast ? 'a broadcast' : `a message to ${JSON.stringify(peerId)}`);
     const json = this.#serializer === jsonSerializer;
     let problem: string | undefined;
     let frame: Buffer | undefined;
@@ -366,17 +468,17 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       problem = contentProblem(content, json);
       if (problem === undefined) {
         const message =
-          to === undefined ? createMessage({ from: this.id, broadcast: true, content }) : createMessage({ from: this.id, to, content });
+          broadcast ? createMessage({ from: this.id, broadcast: true, content }) : createMessage({ from: this.id, to: peerId, content });
         frame = encodeValueFrame(message, this.#serializer);
       }
     } catch (cause) {
       // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
-      throw badContent(subject, encodingProblem(cause, json), cause);
+      throw badContent(subject(), encodingProblem(cause, json), cause);
     }
-    if (frame === undefined) throw badContent(subject, problem ?? 'content cannot be sent');
+    if (frame === undefined) throw badContent(subject(), problem ?? 'content cannot be sent');
     if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
       throw new FrameTooLargeError(
-        `${subject} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
+        `${subject()} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
       );
     }
     return frame;
@@ -397,7 +499,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    */
   #dial(peerId: string): PeerConnection {
     const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes);
-    conn.written = this.#counter(peerId);
+    this.#wire(conn);
     this.#dialing.set(peerId, conn);
     const dial = this.#connect(conn, peerId);
     this.#dials.add(dial);
@@ -436,12 +538,11 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     } catch (error) {
       if (this.#dialing.get(peerId) === conn) this.#dialing.delete(peerId);
       conn.closing ??= 'connect failed';
-      conn.failQueued(error as Error);
-      conn.socket?.destroy();
+      conn.destroy(error as Error);
       return;
     }
     this.#dialing.delete(peerId);
-    conn.writeFirst(this.#helloFrame);
+    conn.setHello(this.#helloFrame);
     conn.open();
     this.#connects++;
     this.#cacheConnection(conn, 'outbound', peerId);
@@ -644,7 +745,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     conn.clearHelloTimer();
     this.#handshakes.delete(conn);
     conn.peerId = peerId;
-    conn.written = this.#counter(peerId);
+    this.#wire(conn);
     conn.decoder.maxFrameBytes = this.#options.maxFrameBytes; // from the next frame on
     if (this.#paused) conn.socket?.pause();
     // A peer connecting again replaces its old connection; whatever the old
@@ -767,13 +868,10 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   // ---- connection lifecycle -----------------------------------------------
 
-  /** Counts what reaches the kernel: refused or failed sends are not "sent". */
-  #counter(peerId: string): (bytes: number) => void {
-    return (bytes) => {
-      this.#sent.set(peerId, (this.#sent.get(peerId) ?? 0) + 1);
-      this.#framesOut++;
-      this.#bytesOut += bytes;
-    };
+  /** Hooks a connection's send side to the engine: waiting sends are admitted as room frees. */
+  #wire(conn: PeerConnection): void {
+    conn.onRoom = this.#onRoom;
+    conn.onDrained = this.#onDrained;
   }
 
   /**
@@ -794,6 +892,10 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       ),
     );
   }
+
+  readonly #onRoom = (conn: PeerConnection): void => this.#admit(conn);
+  /** A connection's last accepted frame was written: it is idle from now (its last activity). */
+  readonly #onDrained = (conn: PeerConnection): void => this.#touch(conn);
 
   /** Marks a cached connection used now (its record's time is its last activity). */
   #touch(conn: PeerConnection): void {
@@ -830,7 +932,11 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     // sent before it saw our end), but not while the application is behind:
     // a peer reconnecting again and again must not get more read (R36).
     if (!this.#paused) conn.socket?.resume();
-    if (conn.announced) this.#emit('disconnect', disconnectEvent(conn, reason));
+    if (!conn.announced) return;
+    // Still flushing: the event waits for the socket to close, to say how
+    // many accepted messages it could not write.
+    if (!conn.flushed && conn.socket !== undefined && !conn.socket.destroyed) conn.disconnectReason = reason;
+    else this.#emit('disconnect', disconnectEvent(conn, reason));
   }
 
   #onClose(conn: PeerConnection): void {
@@ -841,12 +947,31 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#handshakes.delete(conn);
     // A dial in progress fails its queued sends itself, with the reason.
     if (this.#dialing.get(conn.peerId ?? '') !== conn) {
-      conn.failQueued(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
+      conn.finish(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
     }
     if (conn.record !== undefined) {
       this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
     }
+    if (conn.disconnectReason !== undefined) {
+      const reason = conn.disconnectReason;
+      conn.disconnectReason = undefined;
+      this.#emit('disconnect', disconnectEvent(conn, reason));
+    }
+    this.#foldCounts(conn);
     if (this.#sockets.size === 0) this.#socketsClosed?.();
+  }
+
+  /** Moves a closed connection's send counts into the client's totals. */
+  #foldCounts(conn: PeerConnection): void {
+    if (conn.peerId !== undefined && conn.sentFrames > 0) {
+      this.#sent.set(conn.peerId, (this.#sent.get(conn.peerId) ?? 0) + conn.sentFrames);
+    }
+    this.#framesOut += conn.sentFrames;
+    this.#bytesOut += conn.sentBytes;
+    this.#unwritten += conn.unwritten;
+    conn.sentFrames = 0;
+    conn.sentBytes = 0;
+    conn.unwritten = 0;
   }
 
   // ---- the connection role ------------------------------------------------
@@ -954,17 +1079,28 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       if (record.type === 'outbound') outbound++;
       else inbound++;
     }
+    const sent = new Map(this.#sent);
+    let framesOut = this.#framesOut;
+    let bytesOut = this.#bytesOut;
+    let unwritten = this.#unwritten;
+    for (const conn of this.#sockets) {
+      if (conn.peerId !== undefined && conn.sentFrames > 0) sent.set(conn.peerId, (sent.get(conn.peerId) ?? 0) + conn.sentFrames);
+      framesOut += conn.sentFrames;
+      bytesOut += conn.sentBytes;
+      unwritten += conn.unwritten;
+    }
     return {
-      sent: Object.fromEntries(this.#sent),
+      sent: Object.fromEntries(sent),
+      unwritten,
       read: Object.fromEntries(this.#read),
       connects: this.#connects,
       accepts: this.#accepts,
       reuses: this.#reuses,
       drops: { ...this.#drops },
       framesIn: this.#framesIn,
-      framesOut: this.#framesOut,
+      framesOut,
       bytesIn: this.#bytesIn,
-      bytesOut: this.#bytesOut,
+      bytesOut,
       errors: this.#errors,
       undelivered: this.#undelivered,
       open: { outbound, inbound },
@@ -988,14 +1124,22 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     return this.#closed;
   }
 
-  /** Closes at once: destroys every connection without flushing. Idempotent. */
+  /**
+   * Closes at once: destroys every connection without flushing. Idempotent.
+   * Truthful about what it discards (R34): sends still waiting reject with
+   * `ERR_IPCM_CLIENT_CLOSED`; accepted messages that had not reached the
+   * kernel are counted in each connection's `'disconnect'` event
+   * (`unwritten`) and in `stats().unwritten`; whatever reached the kernel is
+   * neither (the peer may well receive it).
+   */
   destroy(): Promise<void> {
     if (this.#closed === undefined) {
       this.#closed = this.#shutdown(true);
     } else if (this.#state === 'closing') {
       // A graceful close in progress becomes a forced one.
       this.#forced = true;
-      for (const conn of this.#sockets) conn.socket?.destroy();
+      const closedError = this.#closedError();
+      for (const conn of this.#sockets) conn.destroy(closedError);
     }
     return this.#closed;
   }
@@ -1017,16 +1161,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       await withTimeout(Promise.allSettled(this.#dials), this.#options.lingerMs);
     }
     const closedError = this.#closedError();
-    for (const conn of this.#dialing.values()) {
-      conn.failQueued(closedError);
-      conn.socket?.destroy();
-    }
+    for (const conn of this.#dialing.values()) conn.destroy(closedError);
     this.#dialing.clear();
     const allClosed = new Promise<void>((resolve) => {
       this.#socketsClosed = resolve;
     });
+    // Forced: each connection counts what it discards before its socket
+    // goes, while the kernel's share of the write in flight is still known.
+    if (force) for (const conn of this.#sockets) conn.destroy(closedError);
     this.#cache.drop((): boolean => true, 'client closed');
-    if (force) for (const conn of this.#sockets) conn.socket?.destroy();
     if (this.#sockets.size === 0) this.#socketsClosed?.();
     await Promise.all([listenerClosed, allClosed]);
     // Whatever happens to the files, the client ends closed and iteration ends.
@@ -1069,7 +1212,56 @@ function toIpcmError(error: unknown): IpcmError {
   return new BadJsonError(`cannot decode a frame: ${(error as Error).message}`, { cause: error });
 }
 
+/** The promise an accepted send returns: already resolved and shared (it carries no state). */
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Checks a send's options, naming the option and the value. */
+function checkSendOptions(options: SendOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`send options must be an object; received ${String(options)}`);
+  }
+  const { timeoutMs, signal } = options;
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
+    throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
+  }
+}
+
+function abortedError(peerId: string, signal: AbortSignal): SendAbortedError {
+  return new SendAbortedError(`send to ${peerId} aborted while waiting`, { cause: signal.reason });
+}
+
+/**
+ * Arms `timeoutMs` and `signal` for a waiting send: the first to fire calls
+ * `cancel` with a coded error. Both are released when the send settles
+ * another way (the waiter's `release`, or the settler's resolve/reject).
+ */
+function cancelWith(options: SendOptions, peerId: string, holder: Waiter | Settler, cancel: (error: Error) => void): void {
+  const { timeoutMs, signal } = options;
+  if (timeoutMs === undefined && signal === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const release = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const onAbort = (): void => {
+    release();
+    cancel(abortedError(peerId, signal as AbortSignal));
+  };
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      release();
+      cancel(new SendTimeoutError(`send to ${peerId} still waiting after timeoutMs (${timeoutMs})`));
+    }, timeoutMs);
+    timer.unref();
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  holder.release = release;
+}
+
 function disconnectEvent(conn: PeerConnection, reason: string): DisconnectEvent {
-  const base = { peerId: conn.peerId ?? '', direction: conn.direction, reason };
+  const base = { peerId: conn.peerId ?? '', direction: conn.direction, reason, unwritten: conn.unwritten };
   return conn.error === undefined ? base : { ...base, error: conn.error };
 }

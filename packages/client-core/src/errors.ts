@@ -84,8 +84,12 @@ export class WrongTransportError extends defineError('ERR_IPCM_WRONG_TRANSPORT')
 export class ConnectError extends defineError('ERR_IPCM_CONNECT') {}
 /** The connection closed before the frame was handed to the kernel; `cause` says why. */
 export class ConnectionClosedError extends defineError('ERR_IPCM_CONNECTION_CLOSED') {}
-/** The connection's unflushed bytes would exceed `maxPendingBytes`. */
+/** The connection holds `maxPendingBytes` and `maxWaitingSends` sends already wait for room. */
 export class BackpressureError extends defineError('ERR_IPCM_BACKPRESSURE') {}
+/** A send still waiting (for room, or for its connection) passed its `timeoutMs`. */
+export class SendTimeoutError extends defineError('ERR_IPCM_SEND_TIMEOUT') {}
+/** A send still waiting was cancelled by its `signal`; `cause` is the signal's reason. */
+export class SendAbortedError extends defineError('ERR_IPCM_SEND_ABORTED') {}
 /** The client is closing or closed. */
 export class ClientClosedError extends defineError('ERR_IPCM_CLIENT_CLOSED') {}
 /** The peer failed authentication (missing or wrong token, refused certificate). */
@@ -140,6 +144,8 @@ export const IPCM_ERROR_CODES = [
   'ERR_IPCM_CONNECT',
   'ERR_IPCM_CONNECTION_CLOSED',
   'ERR_IPCM_BACKPRESSURE',
+  'ERR_IPCM_SEND_TIMEOUT',
+  'ERR_IPCM_SEND_ABORTED',
   'ERR_IPCM_CLIENT_CLOSED',
   'ERR_IPCM_AUTH',
   'ERR_IPCM_CONFIG',

@@ -18,6 +18,8 @@ export {
   ConnectError,
   ConnectionClosedError,
   BackpressureError,
+  SendAbortedError,
+  SendTimeoutError,
   ClientClosedError,
   AuthError,
   ConfigError,
@@ -70,7 +72,7 @@ export { checkIntegerOption, checkOptionNames, describeValue } from './option-ch
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';
 export { realTimers } from './options.js';
-export type { ClientOptions, Clock, Timers } from './options.js';
+export type { ClientOptions, Clock, Timers, SendOptions } from './options.js';
 export { Client } from './client.js';
 export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
 export type { Direction } from './peer-connection.js';

@@ -21,6 +21,14 @@ export const realTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
+/** Options of one `send()`: both cancel a send still waiting for room or for its connection to open. */
+export interface SendOptions {
+  /** Cancels the send if it is still waiting: it rejects with `ERR_IPCM_SEND_ABORTED` (`cause` is the signal's reason). */
+  signal?: AbortSignal | undefined;
+  /** Rejects the send with `ERR_IPCM_SEND_TIMEOUT` if it is still waiting after this many ms. */
+  timeoutMs?: number | undefined;
+}
+
 /** Options every @ipcm client accepts, whatever its transport. */
 export interface ClientOptions {
   /**
@@ -64,12 +72,21 @@ export interface ClientOptions {
    */
   maxFrameBytes?: number;
   /**
-   * Most bytes queued on one connection and not yet handed to the kernel.
-   * A send that would go past it (while anything is queued) is rejected
-   * with `ERR_IPCM_BACKPRESSURE`.
+   * Most RAM held for one connection's accepted, unwritten messages: each
+   * queued frame counts its bytes plus 512 bytes of bookkeeping. While a
+   * connection holds this much, sends wait for room (an awaited `send()`
+   * slows to the reader's pace) instead of being accepted.
    * @default 16777216 (16 MiB)
    */
   maxPendingBytes?: number;
+  /**
+   * Most sends that may wait for room on one connection (past
+   * `maxPendingBytes`); one more is rejected at once with
+   * `ERR_IPCM_BACKPRESSURE`, before its content is encoded. A waiting send
+   * holds no frame, only its content (encoded when room comes).
+   * @default 1024
+   */
+  maxWaitingSends?: number;
   /**
    * How long a partial frame may wait for its next byte before the
    * connection is closed with `ERR_IPCM_FRAME_TIMEOUT` (a peer that stalls

@@ -1,5 +1,6 @@
 import { defineProtocolSuite } from '../../client-core/test/conformance/protocol.js';
 import { defineSendingSuite } from '../../client-core/test/conformance/sending.js';
+import { defineSendSuite } from '../../client-core/test/conformance/send.js';
 import { defineBehaviourSuite } from '../../client-core/test/conformance/suite.js';
 import { tcpTarget } from './tcp-target.js';
 
@@ -7,3 +8,4 @@ import { tcpTarget } from './tcp-target.js';
 defineBehaviourSuite(tcpTarget);
 defineSendingSuite(tcpTarget);
 defineProtocolSuite(tcpTarget);
+defineSendSuite(tcpTarget);

@@ -447,7 +447,7 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       await writeRaw(replacement, Buffer.concat([helloFrame('x'), jsonFrame(wire('x', 'bob', 'new 1'))]));
       expect((await arrived).map((message) => message.content)).toEqual(['old 1', 'old 2', 'new 1']);
       await closedByPeer(old);
-      expect(seen.disconnects).toEqual([{ peerId: 'x', direction: 'inbound', reason: 'replaced' }]);
+      expect(seen.disconnects).toEqual([{ peerId: 'x', direction: 'inbound', reason: 'replaced', unwritten: 0 }]);
       expect(seen.connects).toEqual([
         { peerId: 'x', direction: 'inbound' },
         { peerId: 'x', direction: 'inbound' },
