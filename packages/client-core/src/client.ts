@@ -19,6 +19,7 @@ import {
   ConnectionClosedError,
   FrameTooLargeError,
   BackpressureError,
+  BadContentError,
   HelloTimeoutError,
   SendAbortedError,
   SendTimeoutError,
@@ -39,7 +40,7 @@ import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from
 import type { ClientOptions, Clock, SendOptions } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
-import { badContent, contentProblem, encodingProblem } from './content-check.js';
+import { badContent, ContentProblem, encodingProblem, wireContent } from './content-check.js';
 import { createRoleHost } from './role-host.js';
 
 /** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
@@ -460,29 +461,28 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * (`ERR_IPCM_BAD_CONTENT`) and a message over `maxFrameBytes`.
    */
   #encode(peerId: string, content: unknown, broadcast: boolean): Buffer {
-    const subject = (): string => (broadcast ? 'a broadcast' : `a message to ${JSON.stringify(peerId)}`);
     const json = this.#serializer === jsonSerializer;
-    let problem: string | undefined;
-    let frame: Buffer | undefined;
+    let frame: Buffer;
     try {
-      problem = contentProblem(content, json);
-      if (problem === undefined) {
-        const message =
-          broadcast ? createMessage({ from: this.id, broadcast: true, content }) : createMessage({ from: this.id, to: peerId, content });
-        frame = encodeValueFrame(message, this.#serializer);
-      }
+      const value = wireContent(content, json);
+      if (value instanceof ContentProblem) throw badContent(sendSubject(peerId, broadcast), value.problem);
+      const message = broadcast
+        ? createMessage({ from: this.id, broadcast: true, content: value })
+        : createMessage({ from: this.id, to: peerId, content: value });
+      frame = encodeValueFrame(message, this.#serializer);
     } catch (cause) {
+      if (cause instanceof BadContentError) throw cause;
       // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
-      throw badContent(subject(), encodingProblem(cause, json), cause);
+      throw badContent(sendSubject(peerId, broadcast), encodingProblem(cause, json), cause);
     }
-    if (frame === undefined) throw badContent(subject(), problem ?? 'content cannot be sent');
     if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
       throw new FrameTooLargeError(
-        `${subject()} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
+        `${sendSubject(peerId, broadcast)} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
       );
     }
     return frame;
   }
+
 
   /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
   #connectionTo(peerId: string): PeerConnection | undefined {
@@ -1205,6 +1205,11 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void>
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** What a send is, in errors: `a broadcast` or `a message to "bob"`. */
+function sendSubject(peerId: string, broadcast: boolean): string {
+  return broadcast ? 'a broadcast' : `a message to ${JSON.stringify(peerId)}`;
 }
 
 function toIpcmError(error: unknown): IpcmError {
