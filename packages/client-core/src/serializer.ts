@@ -59,6 +59,10 @@ export function toAsciiJson(value: unknown): string {
   // Any code unit above U+007F takes 2+ bytes of UTF-8, so equal lengths mean
   // pure ASCII; this native count is cheaper than a regex scan on the hot path.
   // Non-ASCII can only occur inside JSON strings, where an escape means the same.
+  // Measured (interleaved, 148 B to 64 KiB messages) against a `/[^\x00-\x7f]/`
+  // test (1.13-1.28x the time of the whole encode) and `Buffer.from(json,
+  // 'latin1')` plus a copy behind the header (1.10x): this check costs 4-12%
+  // over no check at all, the least of them, so it stays.
   return Buffer.byteLength(json, 'utf8') === json.length ? json : json.replace(NON_ASCII_ALL, escapeCodeUnit);
 }
 
