@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
-// Monotonic UUIDv7 message ids (RFC 9562, section 5.7, with the counter of
-// section 6.2, method 1), as IPC::Manager peers use v7:
+// Monotonic UUIDv7 message ids (RFC 9562, section 5.7, with a dedicated
+// counter as in section 6.2, method 1, but not reseeded at each new
+// millisecond), as IPC::Manager peers use v7:
 //
 //   tttttttt-tttt-7ccc-Vccc-ccccrrrrrrrr
 //
