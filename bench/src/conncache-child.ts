@@ -4,4 +4,11 @@
 import { runConncache, type ConncacheOptions } from './conncache.js';
 
 const options = JSON.parse(process.argv[2] ?? '') as ConncacheOptions;
-process.send?.(runConncache(options), () => process.disconnect());
+runConncache(options).then(
+  (result) => process.send?.(result, () => process.disconnect()),
+  (error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+    process.disconnect?.();
+  },
+);

@@ -1,4 +1,6 @@
 import { fork } from 'node:child_process';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConnCache } from '@ipcm/conncache';
 import { compiledEntry } from './child-entry.js';
 import { LwpConnCache } from './lwp-conn-cache.js';
@@ -50,6 +52,13 @@ export interface WorkloadResult {
   readonly opsPerSec: Readonly<Record<Impl, readonly number[]>>;
   /** Every round's ops/s, per implementation and size. */
   readonly samples: Readonly<Record<Impl, readonly (readonly number[])[]>>;
+  /**
+   * Per implementation and size, every round's share of the timed batch spent
+   * in garbage collection (V8's 'gc' performance entries that started
+   * within it), and the round's ops/s with that time left out.
+   */
+  readonly gcShare: Readonly<Record<Impl, readonly (readonly number[])[]>>;
+  readonly samplesWithoutGc: Readonly<Record<Impl, readonly (readonly number[])[]>>;
   /** Entries each implementation held after its last batch, per size (a sanity check). */
   readonly finalSizes: Readonly<Record<Impl, readonly number[]>>;
   /** Connections each implementation disposed of, per size: 0 for cycles, one per evicting deposit. */
@@ -286,6 +295,8 @@ function pool(options: ConncacheOptions, runs: readonly ConncacheResult[]): Conn
       workload: first.workload,
       sizes: first.sizes,
       samples,
+      gcShare: per((_, impl, i) => all.flatMap((r) => r.gcShare[impl][i] ?? [])),
+      samplesWithoutGc: per((_, impl, i) => all.flatMap((r) => r.samplesWithoutGc[impl][i] ?? [])),
       opsPerSec: per((_, impl, i) => median(samples[impl][i] ?? [])),
       // The smallest count any run ended with: a shortfall in one run shows.
       finalSizes: per((_, impl, i) => Math.min(...all.map((r) => r.finalSizes[impl][i] as number))),
@@ -330,33 +341,79 @@ function heapPerEntry(size: number): Record<Impl, number> | undefined {
  * numbers a ratio compares were measured within a fraction of a second of
  * each other; ratios are computed per round, then their median is taken.
  */
-export function runConncache(options: ConncacheOptions): ConncacheResult {
+export async function runConncache(options: ConncacheOptions): Promise<ConncacheResult> {
   // Measured first, on a heap holding nothing else of ours.
   const heap = heapPerEntry(options.sizes[options.sizes.length - 1] as number);
-  const workloads = (['cycle', 'evict'] as const).map((workload): WorkloadResult => {
+  // Garbage collections, to tell how much of each batch they took (a cache
+  // that allocates per operation pays for it at scale: the objects it keeps
+  // survive scavenges, are promoted and fill the old generation).
+  const gcs: { start: number; end: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  const workloads: WorkloadResult[] = [];
+  for (const workload of ['cycle', 'evict'] as const) {
     const bySize = options.sizes.map((size) => subjects(workload, size));
+    // Every batch's [start, end), per case; the last `rounds` of them are the timed ones.
+    const spans: number[][] = [];
     const timed = bySize.flatMap((group, s) =>
-      group.map((subject, i): TimedCase => ({ name: `${IMPLS[i] as Impl} @ ${options.sizes[s] as number}`, run: subject[workload] })),
+      group.map((subject, i): TimedCase => {
+        const mine: number[] = [];
+        spans.push(mine);
+        const loop = subject[workload];
+        return {
+          name: `${IMPLS[i] as Impl} @ ${options.sizes[s] as number}`,
+          run: (n) => {
+            const start = performance.now();
+            const result = loop(n);
+            mine.push(start, performance.now());
+            return result;
+          },
+        };
+      }),
     );
     const results = measureAlternating(timed, options);
-    const pick = <T>(f: (r: CaseResult, subject: Subject) => T): Record<Impl, T[]> => {
+    await delay(20); // the observer's entries arrive asynchronously
+    const gcIn = (start: number, end: number): number =>
+      gcs.reduce((sum, g) => (g.start >= start && g.start < end ? sum + (Math.min(g.end, end) - g.start) : sum), 0);
+    const perRound = (caseIndex: number): { share: number[]; withoutGc: number[] } => {
+      const own = spans[caseIndex] as number[];
+      const r = results[caseIndex] as CaseResult;
+      const share: number[] = [];
+      const withoutGc: number[] = [];
+      for (let k = own.length - 2 * options.rounds; k < own.length; k += 2) {
+        const start = own[k] as number;
+        const ms = (own[k + 1] as number) - start;
+        const gcMs = gcIn(start, start + ms);
+        share.push(gcMs / ms);
+        withoutGc.push((r.batch / Math.max(ms - gcMs, 1e-6)) * 1000);
+      }
+      return { share, withoutGc };
+    };
+    const pick = <T>(f: (r: CaseResult, subject: Subject, caseIndex: number) => T): Record<Impl, T[]> => {
       const out: Record<Impl, T[]> = { ConnCache: [], 'LWP port': [], Map: [] };
       bySize.forEach((group, s) => {
         IMPLS.forEach((impl, i) => {
-          out[impl].push(f(results[s * IMPLS.length + i] as CaseResult, group[i] as Subject));
+          const caseIndex = s * IMPLS.length + i;
+          out[impl].push(f(results[caseIndex] as CaseResult, group[i] as Subject, caseIndex));
         });
       });
       return out;
     };
-    return {
+    workloads.push({
       workload,
       sizes: options.sizes,
       opsPerSec: pick((r) => r.opsPerSec),
       samples: pick((r) => r.samples),
+      gcShare: pick((_, __, c) => perRound(c).share),
+      samplesWithoutGc: pick((_, __, c) => perRound(c).withoutGc),
       finalSizes: pick((_, subject) => subject.size()),
       disposed: pick((_, subject) => subject.disposed()),
-    };
-  });
+    });
+    gcs.length = 0;
+  }
+  observer.disconnect();
   return { options, workloads, heapPerEntry: heap };
 }
 
@@ -366,10 +423,14 @@ export function slowdown(w: WorkloadResult, impl: Impl): number {
   return medianOfRatios(perSize[0] ?? [], perSize[perSize.length - 1] ?? []);
 }
 
-/** Per round, our slowdown divided by the Map's; the median over rounds. The DESIGN.md target. */
-export function slowdownRatio(w: WorkloadResult): number {
+/**
+ * Per round, our slowdown divided by the Map's; the median over rounds. The
+ * DESIGN.md target. With `withoutGc`, from the ops/s with the rounds' GC
+ * time left out (a diagnosis, not the target).
+ */
+export function slowdownRatio(w: WorkloadResult, withoutGc = false): number {
   const perRound = (impl: Impl): number[] => {
-    const perSize = w.samples[impl];
+    const perSize = (withoutGc ? w.samplesWithoutGc : w.samples)[impl];
     const first = perSize[0] ?? [];
     const last = perSize[perSize.length - 1] ?? [];
     return first.map((x, r) => x / (last[r] as number));
@@ -421,6 +482,14 @@ export function formatConncache(result: ConncacheResult, verbose = false): strin
     const ofMedians = (impl: Impl): number => (w.opsPerSec[impl][0] as number) / (w.opsPerSec[impl][w.sizes.length - 1] as number);
     out.push(
       `RATIO ConnCache slowdown / Map slowdown (${span}): ${formatRatio(ratio)}  target <= ${SLOWDOWN_TARGET}  ${verdict(ratio <= SLOWDOWN_TARGET)}  (ratio of the medians: ${formatRatio(ofMedians('ConnCache') / ofMedians('Map'))})`,
+    );
+    // The mean, not the median: a collection hits one batch in several.
+    const gcShare = (impl: Impl, i: number): string => {
+      const shares = w.gcShare[impl][i] ?? [];
+      return `${((shares.reduce((a, b) => a + b, 0) / Math.max(1, shares.length)) * 100).toFixed(1)}%`;
+    };
+    out.push(
+      `info: share of the timed batches spent in GC (mean over rounds), ${first.toLocaleString('en-US')} / ${last.toLocaleString('en-US')} entries: ${IMPLS.map((impl) => `${impl} ${gcShare(impl, 0)} / ${gcShare(impl, w.sizes.length - 1)}`).join(', ')}; the RATIO with GC time left out: ${formatRatio(slowdownRatio(w, true))}`,
     );
     out.push('');
   }

@@ -20,6 +20,16 @@ export const IPCM_SEND_BATCH = 1000;
  */
 export const IPCM_SEND_BATCH_BYTES = 1 << 20;
 
+/**
+ * How an @ipcm sender issues and awaits its sends in a one-way trial (the
+ * other implementations have one way each):
+ * - `batch`: {@link ipcmSendBatch} sends, then `await Promise.all` of them, repeatedly;
+ * - `fire-all`: every send of the trial, then `await Promise.all` of all;
+ * - `await-each`: `for (...) await client.send(...)`, the natural loop.
+ */
+export type SendPattern = 'batch' | 'fire-all' | 'await-each';
+export const SEND_PATTERNS: readonly SendPattern[] = ['batch', 'fire-all', 'await-each'];
+
 /** Sends per batch for messages whose content has `textBytes` of text. */
 export function ipcmSendBatch(textBytes: number): number {
   return Math.max(1, Math.min(IPCM_SEND_BATCH, Math.floor(IPCM_SEND_BATCH_BYTES / Math.max(1, textBytes))));
@@ -42,9 +52,10 @@ export interface Endpoint {
   /**
    * Sends `count` messages (content `{ seq, text }`) as fast as this
    * implementation allows, and resolves once all were handed over, with the
-   * {@link sharedNow} time at which it started on message `mark`.
+   * {@link sharedNow} time at which it started on message `mark`. Only
+   * @ipcm's end heeds `pattern`.
    */
-  blast(count: number, text: string, mark: number): Promise<number>;
+  blast(count: number, text: string, mark: number, pattern?: SendPattern): Promise<number>;
   /** Connections this end opened, when the implementation counts them. */
   connects(): number | undefined;
   /** The first send failure, if any. */
@@ -74,11 +85,18 @@ class IpcmEndpoint implements Endpoint {
     this.#client.send(this.#peer, content).then(undefined, this.#fail);
   }
 
-  async blast(count: number, text: string, mark: number): Promise<number> {
+  async blast(count: number, text: string, mark: number, pattern: SendPattern = 'batch'): Promise<number> {
     const client = this.#client;
     const peer = this.#peer;
-    const batch = ipcmSendBatch(text.length);
     let markAt = NaN;
+    if (pattern === 'await-each') {
+      for (let i = 0; i < count; i++) {
+        if (i === mark) markAt = sharedNow();
+        await client.send(peer, { seq: i, text });
+      }
+      return markAt;
+    }
+    const batch = pattern === 'fire-all' ? count : ipcmSendBatch(text.length);
     for (let sent = 0; sent < count; ) {
       const n = Math.min(batch, count - sent);
       const pending = new Array<Promise<void>>(n);

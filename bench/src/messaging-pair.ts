@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { removeRoute, spawnRoute } from '@ipcm/client-core';
 import { compiledEntry } from './child-entry.js';
-import { dialEndpoint, type Endpoint, type EndpointConfig, type MessagingImpl } from './messaging-endpoints.js';
+import { dialEndpoint, type Endpoint, type EndpointConfig, type MessagingImpl, type SendPattern } from './messaging-endpoints.js';
 import type { ChildCommand, ChildReport } from './messaging-protocol.js';
 import { TEXT } from './messaging-wire.js';
 
@@ -104,16 +104,16 @@ export class Pair {
    * `warmup` to the moment the receiver had the last one (both on the
    * machine's monotonic clock). Timing the receiver alone would flatter an
    * implementation that delivers a backlog in one burst (node-ipc parses
-   * only reads that end on its delimiter).
+   * only reads that end on its delimiter). `pattern`: how @ipcm sends.
    */
-  async throughput(messages: number, warmup: number, text: string = TEXT): Promise<number> {
+  async throughput(messages: number, warmup: number, text: string = TEXT, pattern: SendPattern = 'batch'): Promise<number> {
     const ends = this.#ends;
     ends.onMessage = () => {};
     await this.#command({ cmd: 'count', total: messages });
     const counted = this.#expect('counted', 'throughput trial');
     let markAt: number;
     try {
-      markAt = await ends.blast(messages, text, warmup);
+      markAt = await ends.blast(messages, text, warmup, pattern);
     } catch (error) {
       counted.catch(() => {}); // the blast's error is the one to report
       throw error;

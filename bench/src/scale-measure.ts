@@ -178,10 +178,13 @@ async function bareTrial(paths: readonly string[], ids: readonly string[], optio
 
 /** Reads one implementation's memory per connection in a fresh process (`scale-probe.ts`). */
 async function probeMemory(request: ProbeRequest): Promise<PerConnection> {
-  const child = fork(compiledEntry('scale-probe'), [JSON.stringify(request)], {
+  // The request goes over the IPC channel: at 5,000 peers its JSON is past
+  // what one argv string may hold (E2BIG).
+  const child = fork(compiledEntry('scale-probe'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     execArgv: [...process.execArgv.filter((a) => a !== '--expose-gc'), '--expose-gc'],
   });
+  child.send(request);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const reply = await withTimeout(
     new Promise<ProbeReply>((resolve, reject) => {

@@ -1,5 +1,5 @@
 // One memory reading of the scale suite in a fresh process, forked by
-// scale-measure.ts with --expose-gc and a ProbeRequest as JSON in argv[2]:
+// scale-measure.ts with --expose-gc; its ProbeRequest is the first message on the IPC channel:
 // connect to the first tenth of the peers (so code, heap and allocator are
 // warm), read memory, connect to the rest, read again. The growth divided by
 // the connections added is the marginal cost of one connection, free of the
@@ -37,11 +37,12 @@ async function probe(request: ProbeRequest): Promise<PerConnection> {
   }
 }
 
-const request = JSON.parse(process.argv[2] ?? '') as ProbeRequest;
-probe(request).then(
-  (result) => process.send?.({ perConnection: result } satisfies ProbeReply, () => process.disconnect()),
-  (error: unknown) =>
-    process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ProbeReply, () =>
-      process.disconnect(),
-    ),
-);
+process.once('message', (request: ProbeRequest) => {
+  probe(request).then(
+    (result) => process.send?.({ perConnection: result } satisfies ProbeReply, () => process.disconnect()),
+    (error: unknown) =>
+      process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ProbeReply, () =>
+        process.disconnect(),
+      ),
+  );
+});

@@ -8,8 +8,8 @@ import { SCALE_IMPLS, type ScaleCase, type ScaleImpl, type ScaleOptions, type Sc
 export type { ScaleOptions, ScaleResult } from './scale-measure.js';
 
 export const SCALE_OPTIONS: Readonly<Record<Mode, ScaleOptions>> = {
-  full: { peers: [10, 100, 1000], hosts: 4, rounds: 5, memoryRounds: 3, warmupTrial: true, sweepIdle: 10, timeoutMs: 60_000 },
-  quick: { peers: [10, 100, 1000], hosts: 4, rounds: 2, memoryRounds: 1, warmupTrial: true, sweepIdle: 10, timeoutMs: 30_000 },
+  full: { peers: [10, 100, 1000, 5000], hosts: 4, rounds: 5, memoryRounds: 3, warmupTrial: true, sweepIdle: 10, timeoutMs: 60_000 },
+  quick: { peers: [10, 1000, 5000], hosts: 4, rounds: 2, memoryRounds: 1, warmupTrial: true, sweepIdle: 10, timeoutMs: 30_000 },
   tiny: { peers: [4], hosts: 2, rounds: 1, memoryRounds: 1, warmupTrial: false, sweepIdle: 10, timeoutMs: 20_000 },
 };
 
@@ -28,6 +28,11 @@ export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
   if (reply.result === undefined) throw new Error(`scale suite failed: ${reply.error ?? 'no result'}`);
   return reply.result;
 }
+
+/** At the largest peer count: @ipcm's time to first message to all over bare's must be at most this (issue 12). */
+export const FIRST_TO_ALL_TARGET = 1.2;
+/** ... and its RSS per open connection over bare's at most this. */
+export const RSS_PER_CONNECTION_TARGET = 1.3;
 
 type TimeMetric = 'firstMs' | 'broadcastMs' | 'fdsAdded';
 type MemoryMetric = 'rss' | 'heap' | 'external' | 'newSpace' | 'fds';
@@ -103,6 +108,17 @@ export function formatScale(result: ScaleResult, verbose = false): string {
     const perPeer = (c: ScaleCase, impl: ScaleImpl, metric: TimeMetric): string => ((median(times(c, impl, metric)) / c.peers) * 1000).toFixed(1);
     out.push(
       `info: per peer, ${smallest.peers} -> ${largest.peers} peers: first message @ipcm ${perPeer(smallest, '@ipcm', 'firstMs')} -> ${perPeer(largest, '@ipcm', 'firstMs')} us, bare ${perPeer(smallest, 'bare', 'firstMs')} -> ${perPeer(largest, 'bare', 'firstMs')} us; broadcast @ipcm ${perPeer(smallest, '@ipcm', 'broadcastMs')} -> ${perPeer(largest, '@ipcm', 'broadcastMs')} us, bare ${perPeer(smallest, 'bare', 'broadcastMs')} -> ${perPeer(largest, 'bare', 'broadcastMs')} us`,
+    );
+  }
+  if (largest !== undefined) {
+    const n = largest.peers.toLocaleString('en-US');
+    const first = medianOfRatios(times(largest, '@ipcm', 'firstMs'), times(largest, 'bare', 'firstMs'));
+    const rss = medianOfRatios(memory(largest, '@ipcm', 'rss'), memory(largest, 'bare', 'rss'));
+    out.push(
+      `RATIO ${n} peers, first message to all, @ipcm / bare: ${formatRatio(first)}  target <= ${FIRST_TO_ALL_TARGET}  ${verdict(first <= FIRST_TO_ALL_TARGET)}  (median of ${options.rounds} per-round ratios)`,
+    );
+    out.push(
+      `RATIO ${n} peers, RSS per open connection, @ipcm / bare: ${formatRatio(rss)}  target <= ${RSS_PER_CONNECTION_TARGET}  ${verdict(rss <= RSS_PER_CONNECTION_TARGET)}  (median of ${options.memoryRounds} fresh-process reading(s) each)`,
     );
   }
   // The real client's sweep: time per call and per closed connection.

@@ -7,7 +7,7 @@ import { CONNCACHE_OPTIONS, IMPLS, formatConncache, runConncacheSuite } from '..
 import { IDLE_SWEEP_OPTIONS, SWEEP_CASES, formatIdleSweep, runIdleSweep } from '../src/idle-sweep.js';
 import { LwpConnCache } from '../src/lwp-conn-cache.js';
 import { MapBaseline } from '../src/map-baseline.js';
-import { MESSAGING_IMPLS } from '../src/messaging-endpoints.js';
+import { MESSAGING_IMPLS, SEND_PATTERNS } from '../src/messaging-endpoints.js';
 import { frameBytesOf } from '../src/messaging-frames.js';
 import { textOfSize } from '../src/messaging-wire.js';
 import { MESSAGING_OPTIONS, formatMessaging, runMessaging } from '../src/messaging.js';
@@ -51,8 +51,14 @@ test('conncache suite: every implementation runs both workloads and keeps its ca
       }
     }
   }
+  for (const w of result.workloads) {
+    for (const impl of IMPLS) {
+      for (const shares of w.gcShare[impl]) expect(shares.every((x) => x >= 0 && x <= 1)).toBe(true);
+    }
+  }
   const text = formatConncache(result, true);
   expect(text).toContain('RATIO ConnCache slowdown / Map slowdown');
+  expect(text).toContain('spent in GC');
   expect(text).toContain('LWP port');
 });
 
@@ -72,7 +78,15 @@ test.each(['unix', 'tcp'])('messaging suite over %s: every implementation delive
   const wire = result.frameBytes;
   expect(wire['@ipcm']).toBeGreaterThan(100);
   expect(Math.abs((wire['@ipcm'] ?? 0) - (wire.bare ?? 0))).toBeLessThanOrEqual(2);
+  // The headline: every way of sending ran (and delivered everything) in every round.
+  for (const pattern of SEND_PATTERNS) {
+    expect(result.headline?.patterns[pattern]).toHaveLength(MESSAGING_OPTIONS.tiny.rounds);
+    expect(result.headline?.patterns[pattern].every((x) => x > 0 && Number.isFinite(x))).toBe(true);
+  }
+  expect(result.headline?.errors).toEqual({});
   const text = formatMessaging(result, true);
+  expect(text).toContain('HEADLINE');
+  expect(text).toContain('for (...) await send() each');
   expect(text).toContain('RATIO @ipcm / bare throughput');
   expect(text).toContain('RATIO @ipcm / node-ipc throughput');
   expect(text).toContain('RATIO @ipcm / zeromq throughput');
@@ -148,6 +162,8 @@ test('scale suite: a measuring client reaches every peer over one connection eac
   const text = formatScale(result, true);
   expect(text).toContain('first to all');
   expect(text).toContain('(target: one per peer)  OK');
+  expect(text).toContain('first message to all, @ipcm / bare');
+  expect(text).toContain('RSS per open connection, @ipcm / bare');
 });
 
 test('idle-sweep suite: every case closes exactly the idle share at every size', async () => {

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { BadHelloError, BadMessageError, InvalidIdError } from './errors.js';
 import { validatePeerId } from './peer-id.js';
 import { decodePayload, encodeValueFrame, jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
+import { createUuidV7Generator } from './uuid.js';
 
 /**
  * A message as it travels on the wire (IPC::Manager's shape). Keys other than
@@ -57,14 +57,24 @@ export const systemClock: MessageClock = {
 
 let nextStampOrd = 0;
 
+/** The process's message ids: one monotonic UUIDv7 sequence (see uuid.ts). */
+const messageIds = createUuidV7Generator();
+
 /**
- * Builds a new message: a fresh UUID `id`, `stamp` from `clock` in epoch
+ * Builds a new message: a fresh `id`, `stamp` from `clock` in epoch
  * seconds, and `stamp_ord` from a per-process counter that starts at 0,
  * increases by one for every message created and never resets, so messages of
  * one process order totally by `(stamp, stamp_ord)` even when the clock
  * resolution (1 ms) gives equal stamps.
  *
- * The ids are not validated here (the client validates its own id and the
+ * The `id` is a UUIDv7 (as IPC::Manager's) from one per-process sequence:
+ * its 48-bit timestamp is the same clock reading as `stamp` (never going
+ * back: a clock that stands still or steps back keeps the last one), then a
+ * 42-bit counter seeded randomly at start-up and 32 random bits fixed per
+ * process, so ids of one process are unique and strictly increasing as
+ * strings.
+ *
+ * The peer ids are not validated here (the client validates its own id and the
  * recipient's once, not per message).
  *
  * @throws TypeError when `content` is `undefined`.
@@ -80,9 +90,10 @@ export function createMessage<C>(init: MessageInit<C>, clock: MessageClock = sys
   }
   const stampOrd = nextStampOrd;
   nextStampOrd = nextStampOrd === Number.MAX_SAFE_INTEGER ? 0 : nextStampOrd + 1;
+  const nowMs = clock.now();
   const message: Message<C> = {
-    id: randomUUID(),
-    stamp: clock.now() / 1000,
+    id: messageIds.next(nowMs),
+    stamp: nowMs / 1000,
     stamp_ord: stampOrd,
     from: init.from,
     content: init.content,
