@@ -31,7 +31,7 @@ function unsendable(): Array<[label: string, content: unknown, says: RegExp]> {
  * with a JSON form IPC::Manager accepts), and rejections from listeners (the
  * README's reply pattern) never crash the process.
  */
-export function defineSendingSuite(target: ConformanceTarget): void {
+export function defineContentSuite(target: ConformanceTarget): void {
   describe(`${target.name} client: sending`, () => {
     const h = new Harness(target);
     beforeEach(() => h.setup());
