@@ -14,8 +14,7 @@ const readme = readFileSync(path.resolve(__dirname, '../README.md'), 'utf8');
 describe('errors', () => {
   test('there is exactly one exported class per code', () => {
     const codes = errorClasses.map(([, ErrorClass]) => new ErrorClass('x').code).sort();
-    // REQUEST_ERROR_CODES (request-errors.ts) are to be folded into IPCM_ERROR_CODES.
-    expect(codes).toEqual([...IPCM_ERROR_CODES, ...core.REQUEST_ERROR_CODES].sort());
+    expect(codes).toEqual([...IPCM_ERROR_CODES].sort());
   });
 
   test.each(errorClasses)('%s: code, name, cause, instanceof, and documented in the README', (name, ErrorClass) => {
