@@ -4,32 +4,66 @@
  * `err instanceof PeerNotListeningError` and `err.code ===
  * 'ERR_IPCM_PEER_NOT_LISTENING'` work, and `cause` carries the underlying
  * system error where there is one.
+ *
+ * `instanceof` holds across copies of this package: when two versions of
+ * @ipcm/client-core are installed side by side (a directory package built
+ * against one, the client against another), an error made by either copy is
+ * an `IpcmError` of both, and a `ConnectError` of both. Errors carry a
+ * brand, `Symbol.for('ipcm.error')` (the same symbol in every copy, as
+ * undici's errors do), and each class's `Symbol.hasInstance` compares the
+ * brand and, for a coded class, the code.
  */
+
+/** The brand every IpcmError carries, whichever copy of the package made it. */
+const kIpcmError: unique symbol = Symbol.for('ipcm.error');
+
+/** The classes {@link defineError} made, each with the code it is bound to. */
+const codedClasses = new WeakMap<object, string>();
+
+/**
+ * Brands `error` as made by @ipcm: a non-enumerable own property, so only
+ * errors constructed by a copy of this package carry it (not prototypes,
+ * not look-alikes), and it changes neither printing nor `toEqual`.
+ */
+function brand(error: Error): void {
+  Object.defineProperty(error, kIpcmError, { value: true });
+}
+
+function isBranded(value: unknown): value is { readonly [kIpcmError]: true; readonly code?: unknown } {
+  return typeof value === 'object' && value !== null && Object.hasOwn(value, kIpcmError);
+}
+
 export abstract class IpcmError extends Error {
   abstract readonly code: IpcmErrorCode;
 
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+    brand(this);
   }
 
   /**
-   * `err instanceof IpcmError` also holds for the option errors, which
-   * extend `TypeError`/`RangeError` instead (see {@link InvalidOptionError}),
-   * so one check finds every coded error. Subclasses keep the plain
-   * prototype check.
+   * True for an instance of this class in the ordinary sense, and for an
+   * error another copy of the package made: any branded error for
+   * `IpcmError`, a branded error with the same code for a coded class such
+   * as `ConnectError`. A class of your own that extends one of ours keeps
+   * the ordinary rule.
    */
-  static override [Symbol.hasInstance](value: unknown): boolean {
+  static override [Symbol.hasInstance]<T>(this: abstract new (...args: never) => T, value: unknown): value is T {
     if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    return this === IpcmError && (value instanceof InvalidOptionError || value instanceof OptionRangeError);
+    if (!isBranded(value)) return false;
+    if ((this as unknown) === IpcmError) return true;
+    const code = codedClasses.get(Object.getPrototypeOf(this) as object);
+    return code !== undefined && value.code === code;
   }
 }
 
 /** Defines a subclass of IpcmError bound to one code. */
-function defineError<C extends string>(code: C) {
+function defineError<C extends IpcmErrorCode>(code: C) {
   abstract class Coded extends IpcmError {
-    readonly code = code as C & IpcmErrorCode;
+    readonly code: C = code;
   }
+  codedClasses.set(Coded, code);
   return Coded;
 }
 
@@ -78,6 +112,52 @@ export class PeerNotListeningError extends defineError('ERR_IPCM_PEER_NOT_LISTEN
 /** The peer's route entry belongs to another transport (a Unix client asked to reach a TCP peer). */
 export class WrongTransportError extends defineError('ERR_IPCM_WRONG_TRANSPORT') {}
 
+// ---- directories ---------------------------------------------------------
+
+/**
+ * A directory's store did not answer (Redis unreachable, a command timed
+ * out or failed); `cause` holds the underlying error when there is one.
+ * Any `PeerDirectory` whose store can be unreachable raises it.
+ */
+export class DirectoryUnavailableError extends defineError('ERR_IPCM_DIRECTORY_UNAVAILABLE') {}
+
+// ---- requests and responses ----------------------------------------------
+
+/** No response arrived within the request's `timeoutMs`. */
+export class RequestTimeoutError extends defineError('ERR_IPCM_REQUEST_TIMEOUT') {}
+
+/** More than `maxPendingRequests` requests would be waiting for a response. */
+export class TooManyRequestsError extends defineError('ERR_IPCM_TOO_MANY_REQUESTS') {}
+
+/**
+ * The peer answered a request with `ipcm_error` (its handler failed).
+ * `remoteMessage` is the peer's text exactly as sent.
+ */
+export class RemoteError extends defineError('ERR_IPCM_REMOTE') {
+  /** The peer's `ipcm_error` text, as sent (a non-string value is JSON-encoded). */
+  readonly remoteMessage: string;
+  /** The id of the peer that answered. */
+  readonly peerId: string;
+  /** The `ipcm_request_id` of the failed request. */
+  readonly requestId: string;
+
+  constructor(
+    message: string,
+    options: { cause?: unknown; remoteMessage?: string; peerId?: string; requestId?: string } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.remoteMessage = options.remoteMessage ?? '';
+    this.peerId = options.peerId ?? '';
+    this.requestId = options.requestId ?? '';
+  }
+}
+
+/**
+ * Our request handler threw or rejected while answering a peer; the peer got
+ * an `ipcm_error` response. `cause` is what the handler threw.
+ */
+export class HandlerError extends defineError('ERR_IPCM_HANDLER') {}
+
 // ---- connections ---------------------------------------------------------
 
 /** Opening a connection to a peer failed; `cause` is the system error. */
@@ -111,6 +191,11 @@ export class InvalidOptionError extends TypeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+    brand(this);
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isOptionError(this, InvalidOptionError, TypeError, value);
   }
 }
 
@@ -121,7 +206,18 @@ export class OptionRangeError extends RangeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
+    brand(this);
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isOptionError(this, OptionRangeError, RangeError, value);
+  }
+}
+
+/** `instanceof` for the option errors: across copies, the brand, the code and the built-in base tell the two apart. */
+function isOptionError(checked: Function, own: Function, base: typeof TypeError | typeof RangeError, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(checked, value)) return true;
+  return checked === own && isBranded(value) && value.code === 'ERR_IPCM_INVALID_OPTION' && value instanceof base;
 }
 
 /** Every code, for exhaustive handling and documentation tests. */
@@ -141,6 +237,13 @@ export const IPCM_ERROR_CODES = [
   'ERR_IPCM_UNKNOWN_PEER',
   'ERR_IPCM_PEER_NOT_LISTENING',
   'ERR_IPCM_WRONG_TRANSPORT',
+  // directories; requests and responses
+  'ERR_IPCM_DIRECTORY_UNAVAILABLE',
+  'ERR_IPCM_REQUEST_TIMEOUT',
+  'ERR_IPCM_REMOTE',
+  'ERR_IPCM_TOO_MANY_REQUESTS',
+  'ERR_IPCM_HANDLER',
+  // connections
   'ERR_IPCM_CONNECT',
   'ERR_IPCM_CONNECTION_CLOSED',
   'ERR_IPCM_BACKPRESSURE',

@@ -52,6 +52,7 @@ export { entryNameFor, hashedEntryName, isHashedEntryName, SOCKET_PATH_BUDGET, H
 export { RouteDirectory, spawnRoute, removeRoute } from './route-directory.js';
 export { secureSocketFile } from './route-fs.js';
 export { parseRouteAddress, isTcpAddress } from './route-address.js';
+export { isLoopback } from './loopback.js';
 export type {
   EntryKind,
   Liveness,
@@ -85,13 +86,12 @@ export type {
   WatchOptions,
 } from './peer-directory.js';
 export {
-  REQUEST_ERROR_CODES,
+  DirectoryUnavailableError,
   RequestTimeoutError,
   TooManyRequestsError,
   RemoteError,
   HandlerError,
-} from './request-errors.js';
-export type { RequestErrorCode } from './request-errors.js';
+} from './errors.js';
 export {
   isRequestContent,
   isResponseContent,

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { diag } from './diagnostics.js';
 import type { RequestOutcome } from './diagnostics.js';
-import { ClientClosedError, ConnectionClosedError } from './errors.js';
+import { ClientClosedError, ConnectionClosedError, RemoteError, RequestTimeoutError, TooManyRequestsError } from './errors.js';
 import type { Message } from './message.js';
 import { checkIntegerOption } from './option-checks.js';
-import { RemoteError, RequestTimeoutError, TooManyRequestsError } from './request-errors.js';
 import { isResponseContent, requestContent } from './request-wire.js';
 import { realTimers, type Timers } from './options.js';
 import type { RequestContent, ResponseContent } from './request-wire.js';

@@ -1,5 +1,5 @@
 import type { Message } from './message.js';
-import { HandlerError } from './request-errors.js';
+import { HandlerError } from './errors.js';
 import { GENERIC_HANDLER_ERROR, isRequestContent, responseContent } from './request-wire.js';
 import type { RequestContent, ResponseContent } from './request-wire.js';
 

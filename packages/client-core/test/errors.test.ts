@@ -21,8 +21,7 @@ describe('errors', () => {
       .filter(([name]) => name !== 'OptionRangeError')
       .map(([, ErrorClass]) => new ErrorClass('x').code)
       .sort();
-    // REQUEST_ERROR_CODES (request-errors.ts) are to be folded into IPCM_ERROR_CODES.
-    expect(codes).toEqual([...IPCM_ERROR_CODES, ...core.REQUEST_ERROR_CODES].sort());
+    expect(codes).toEqual([...IPCM_ERROR_CODES].sort());
     expect(errorClasses.filter(([name]) => OPTION_ERRORS.includes(name)).map(([, C]) => new C('x').code)).toEqual([
       'ERR_IPCM_INVALID_OPTION',
       'ERR_IPCM_INVALID_OPTION',

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { FrameDecoder } from '../src/frame-decoder.js';
 import { createMessage, decodeMessage, encodeMessageFrame } from '../src/message.js';
 import type { Message } from '../src/message.js';
-import { RemoteError } from '../src/request-errors.js';
+import { RemoteError } from '../src/errors.js';
 import {
   GENERIC_HANDLER_ERROR,
   isRequestContent,

@@ -1,7 +1,7 @@
 import { ClientClosedError, ConnectionClosedError, IpcmError } from '../src/errors.js';
 import { createMessage } from '../src/message.js';
 import type { Message } from '../src/message.js';
-import { HandlerError, RemoteError, RequestTimeoutError, TooManyRequestsError } from '../src/request-errors.js';
+import { HandlerError, RemoteError, RequestTimeoutError, TooManyRequestsError } from '../src/errors.js';
 import { GENERIC_HANDLER_ERROR, responseContent } from '../src/request-wire.js';
 import type { ResponseContent } from '../src/request-wire.js';
 import { RequestTable } from '../src/requests.js';

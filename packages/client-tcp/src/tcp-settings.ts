@@ -1,10 +1,10 @@
-import { isIP } from 'node:net';
 import {
   ConfigError,
   InvalidOptionError,
   OptionRangeError,
   checkIntegerOption,
   describeValue as describe,
+  isLoopback,
   validatePeerId,
   type ClientOptions,
   type TcpAddress,
@@ -86,14 +86,6 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
     keepAliveMs: checkIntegerOption('keepAliveMs', options.keepAliveMs, 10_000, 1),
     connectTimeoutMs: checkIntegerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1),
   };
-}
-
-/** True for `localhost`, `127.0.0.0/8`, `::1` and `::ffff:127.x.x.x`. */
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
-  if (isIP(v4) === 4) return v4.startsWith('127.');
-  return isIP(host) === 6 && /^(0{0,4}:){2,7}0{0,3}1$|^::1$/.test(host);
 }
 
 /** The host to publish in the route directory for a listener bound to `host`. */

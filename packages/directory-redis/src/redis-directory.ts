@@ -147,10 +147,11 @@ export class RedisDirectory implements PeerDirectory {
   }
 
   /**
-   * Up and down events of the group, from the moment the watch is live (see
-   * {@link whenWatching}); a `resync` after the watch's connection came back
-   * or when a watcher left more than 1024 events unread. Deaths nobody
-   * announced are found by a list diff every `ttlMs / 3`.
+   * A `resync` with the group's current list first (the baseline), then up
+   * and down events of the group; a `resync` again after the watch's
+   * connection came back or when a watcher left more than 1024 events
+   * unread. Deaths nobody announced are found by a list diff every
+   * `ttlMs / 3`.
    */
   watch(options: WatchOptions = {}): AsyncIterable<DirectoryEvent> {
     return { [Symbol.asyncIterator]: () => this.#hub.watch(options.signal) };

@@ -8,13 +8,13 @@
 import {
   ConfigError,
   IdInUseError,
+  isLoopback,
   parseRouteAddress,
   type EntryKind,
   type PeerLocation,
   type Registration,
   type RouteAddress,
 } from '@ipcm/client-core';
-import { isLoopback } from '@ipcm/client-tcp';
 import type { TimerHandle } from './options.js';
 import { storedValue, type RedisStore } from './store.js';
 

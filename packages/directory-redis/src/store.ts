@@ -94,7 +94,7 @@ export class RedisStore {
       const location = parseValue(id, values[i] ?? null);
       if (location !== undefined) peers.push(location);
     });
-    return peers.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return peers.sort(byId);
   }
 
   /**
@@ -126,6 +126,11 @@ export class RedisStore {
     const state = `connection ${this.redis.status}`;
     return new DirectoryUnavailableError(`redis directory group "${this.group}": ${what}: ${why} (${state})`, { cause });
   }
+}
+
+/** Orders locations by id, as `list()` returns them. */
+export function byId(a: PeerLocation, b: PeerLocation): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /** The value a registration stores: its owner token, a newline, its location (if published). */

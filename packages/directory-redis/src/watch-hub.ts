@@ -4,38 +4,49 @@
  * watcher starts iterating, closed when the last one stops) hears the up
  * and down events members publish at claim, publish and release; a list
  * diff every ttl/3 catches the deaths nobody announces (a SIGKILL) and
- * anything said while the subscriber was away. After a reconnect, or when a
- * watcher fell too far behind, the watcher gets a `resync` with the full
- * list instead.
+ * anything said while the subscriber was away. Every watcher starts with a
+ * `resync` holding the list (its baseline); after a reconnect, or when a
+ * watcher fell too far behind, it gets a `resync` with the full list again.
  */
 import type { DirectoryEvent, PeerLocation } from '@ipcm/client-core';
 import type { RedisConnection, TimerHandle } from './options.js';
-import type { RedisStore } from './store.js';
+import { byId, type RedisStore } from './store.js';
 
 /** Events a watcher may leave unread before it gets a `resync` instead. */
 export const MAX_QUEUED_EVENTS = 1024;
 
 class Watcher {
   readonly events: DirectoryEvent[] = [];
-  /** The queue overflowed (or events may have been missed): the next read is a resync. */
-  resync = false;
+  /**
+   * The watcher has no baseline yet (it just started, or its queue
+   * overflowed): its next read is a `resync`, and events until then are
+   * dropped, since that resync already reflects them.
+   */
+  needsBaseline = true;
   ended = false;
   wake: (() => void) | undefined;
 
   push(event: DirectoryEvent): void {
     if (this.ended) return;
     if (event.type === 'resync') {
-      this.events.length = 0;
-      this.resync = false;
-      this.events.push(event);
-    } else if (this.resync) {
+      this.baseline(event);
       return;
-    } else if (this.events.length >= MAX_QUEUED_EVENTS) {
+    }
+    if (this.needsBaseline) return;
+    if (this.events.length >= MAX_QUEUED_EVENTS) {
       this.events.length = 0;
-      this.resync = true;
+      this.needsBaseline = true;
     } else {
       this.events.push(event);
     }
+    this.#notify();
+  }
+
+  /** Replaces whatever is queued with `resync`, the state later events apply to. */
+  baseline(resync: DirectoryEvent & { type: 'resync' }): void {
+    this.events.length = 0;
+    this.needsBaseline = false;
+    this.events.push(resync);
     this.#notify();
   }
 
@@ -55,12 +66,20 @@ export class WatchHub {
   readonly #store: RedisStore;
   readonly #intervalMs: number;
   readonly #watchers = new Set<Watcher>();
-  /** What the watchers were last told: id -> location as JSON. */
-  #known = new Map<string, string>();
+  /**
+   * What the watchers were last told, by id (the location and its JSON, to
+   * compare): every event broadcast is a change to this map, so a copy of
+   * it is a baseline exactly consistent with the events that follow.
+   */
+  #known = new Map<string, { readonly location: PeerLocation; readonly json: string }>();
   #subscriber: RedisConnection | undefined;
   #timer: TimerHandle | undefined;
-  /** A list failed or the subscriber reconnected: the next successful list is a resync. */
-  #missed = false;
+  /**
+   * `#known` may be missing changes (the hub is starting, a list failed, the
+   * subscriber reconnected): the next successful list is broadcast as a
+   * resync, and watchers needing a baseline wait for it.
+   */
+  #missed = true;
   #closed = false;
   #live: Promise<void> = Promise.resolve();
 
@@ -69,7 +88,10 @@ export class WatchHub {
     this.#intervalMs = intervalMs;
   }
 
-  /** The events from now on, until `signal` aborts or the hub closes. */
+  /**
+   * A `resync` with the current list, then the events from there on, until
+   * `signal` aborts or the hub closes.
+   */
   async *watch(signal: AbortSignal | undefined): AsyncGenerator<DirectoryEvent, void, undefined> {
     if (this.#closed || signal?.aborted === true) return;
     const watcher = new Watcher();
@@ -79,11 +101,13 @@ export class WatchHub {
     if (this.#watchers.size === 1) this.#start();
     try {
       for (;;) {
-        if (watcher.resync) {
-          const peers = await this.#store.list().catch(() => undefined);
+        if (watcher.needsBaseline) {
+          // The hub's first list (taken when the first watcher starts, once
+          // subscribed) is broadcast as a resync; a watcher that joins a
+          // live hub, or overflowed, gets what the hub knows now.
+          if (this.#missed) await this.#waitForPoll(watcher);
+          else watcher.baseline({ type: 'resync', peers: this.#peers() });
           if (watcher.ended) return;
-          if (peers !== undefined) watcher.push({ type: 'resync', peers });
-          else await this.#waitForPoll(watcher);
           continue;
         }
         const event = watcher.events.shift();
@@ -124,14 +148,13 @@ export class WatchHub {
     subscriber.on('message', (_channel: string, message: string) => this.#onMessage(message));
     this.#known = new Map();
     // Subscribed first, then listed: whatever changes after the list is
-    // either published to us or caught by the next diff. The first list only
-    // learns who is there (`watch` reports from now on).
+    // either published to us or caught by the next diff. The first list is
+    // a resync: the baseline of the watchers waiting for it.
+    this.#missed = true;
     this.#live = subscriber
       .subscribe(this.#store.channel)
-      .catch(() => {
-        this.#missed = true;
-      })
-      .then(() => this.#poll(true));
+      .catch(() => undefined)
+      .then(() => this.#poll());
   }
 
   /** Resolves when the watch is live: subscribed, and the current peers listed. */
@@ -162,8 +185,8 @@ export class WatchHub {
 
   #up(location: PeerLocation): void {
     const json = JSON.stringify(location);
-    if (this.#known.get(location.id) === json) return;
-    this.#known.set(location.id, json);
+    if (this.#known.get(location.id)?.json === json) return;
+    this.#known.set(location.id, { location, json });
     this.#broadcast({ type: 'up', id: location.id, location });
   }
 
@@ -179,11 +202,15 @@ export class WatchHub {
   #resync(): void {
     this.#missed = true;
     this.#store.timers.clearTimeout(this.#timer);
-    void this.#poll(false);
+    void this.#poll();
   }
 
-  /** Lists the group and reports the difference from what watchers were told. */
-  async #poll(silent: boolean): Promise<void> {
+  /**
+   * Lists the group and reports the difference from what watchers were
+   * told, or the whole list as a resync when events may have been missed
+   * (and at the start).
+   */
+  async #poll(): Promise<void> {
     const subscriber = this.#subscriber;
     let peers: PeerLocation[] | undefined;
     try {
@@ -193,11 +220,9 @@ export class WatchHub {
     }
     if (subscriber !== this.#subscriber || subscriber === undefined) return; // stopped meanwhile
     if (peers !== undefined) {
-      if (silent) {
-        for (const peer of peers) this.#known.set(peer.id, JSON.stringify(peer));
-      } else if (this.#missed) {
+      if (this.#missed) {
         this.#missed = false;
-        this.#known = new Map(peers.map((peer) => [peer.id, JSON.stringify(peer)]));
+        this.#known = new Map(peers.map((peer) => [peer.id, { location: peer, json: JSON.stringify(peer) }]));
         this.#broadcast({ type: 'resync', peers });
       } else {
         const listed = new Set(peers.map((peer) => peer.id));
@@ -207,12 +232,17 @@ export class WatchHub {
     }
     for (const wake of this.#pollWaiters.splice(0)) wake();
     this.#store.timers.clearTimeout(this.#timer);
-    this.#timer = this.#store.timers.setTimeout(() => void this.#poll(false), this.#intervalMs);
+    this.#timer = this.#store.timers.setTimeout(() => void this.#poll(), this.#intervalMs);
   }
 
   readonly #pollWaiters: (() => void)[] = [];
 
-  /** Waits for the next poll (or the watcher's end) before a watcher retries its resync. */
+  /** What the hub knows, as a list sorted by id (as `list()` gives it). */
+  #peers(): PeerLocation[] {
+    return [...this.#known.values()].map((known) => known.location).sort(byId);
+  }
+
+  /** Waits for the next poll (or the watcher's end or its baseline). */
   #waitForPoll(watcher: Watcher): Promise<void> {
     return new Promise((resolve) => {
       this.#pollWaiters.push(resolve);

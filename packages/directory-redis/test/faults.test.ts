@@ -1,8 +1,9 @@
 // Redis itself failing: restarted with every key lost (R42), stopped (R43).
 import { IdInUseError, type Registration } from '@ipcm/client-core';
+import { nextMatching } from '../../client-core/test/directory/contract';
 import { DirectoryUnavailableError, RedisDirectory } from '@ipcm/directory-redis';
 import { makeRedisHarness, type RedisHarness } from './harness';
-import { ManualTimers, rejection, watchFor, whenListed } from './helpers';
+import { ManualTimers, rejection, whenListed } from './helpers';
 import { describeWithRedis, RedisServer } from './redis-server';
 
 const TCP = { transport: 'tcp', host: '127.0.0.1', port: 4000 } as const;
@@ -31,20 +32,30 @@ describeWithRedis('RedisDirectory when Redis fails', () => {
     await held[0]?.publish(TCP);
     await held[1]?.publish();
     const watcher = await harness.open();
-    const resync = watchFor(watcher, (event) => event.type === 'resync', 5000);
-    await watcher.whenWatching();
+    const events = watcher.watch()[Symbol.asyncIterator]();
+    try {
+      expect((await events.next()).value).toEqual({
+        type: 'resync',
+        peers: [
+          { id: 'one', listening: true, address: TCP },
+          { id: 'two', listening: false },
+        ],
+      });
 
-    await server.kill();
-    await server.restart(); // same port, empty
+      await server.kill();
+      await server.restart(); // same port, empty
 
-    const event = await resync;
+      // Past the baseline, the watch's connection came back: a resync.
+      await nextMatching(events, (event) => event.type === 'resync');
+    } finally {
+      await events.return?.();
+    }
     await whenListed(watcher, 'one', 5000);
     await whenListed(watcher, 'two', 5000);
     expect(await watcher.list()).toEqual([
       { id: 'one', listening: true, address: TCP },
       { id: 'two', listening: false },
     ]);
-    expect(event.type).toBe('resync');
     for (const registration of held) expect(registration.lost.aborted).toBe(false);
     // Re-claimed, so held again: nobody else gets the ids.
     expect(await rejection(watcher.register('one', 'address'))).toBeInstanceOf(IdInUseError);

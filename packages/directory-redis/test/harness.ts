@@ -1,22 +1,8 @@
 /*
  * Opens RedisDirectory instances on one test server, each over its own
  * connection, all in one fresh group: the shape client-core's directory
- * contract suite takes (`{ open, kill?, cleanup }`). When that suite lands
- * (packages/client-core/test/directory/contract.ts), running it against
- * Redis is one file, plus a reference to ../../client-core/test in
- * test/tsconfig.json:
- *
- *   // contract.test.ts
- *   import { describeDirectoryContract } from '../../client-core/test/directory/contract';
- *   import { makeRedisHarness } from './harness';
- *   import { describeWithRedis, RedisServer } from './redis-server';
- *
- *   describeWithRedis('RedisDirectory', () => {
- *     let server: RedisServer;
- *     beforeAll(async () => { server = await RedisServer.start(); });
- *     afterAll(() => server.stop());
- *     describeDirectoryContract('RedisDirectory', () => makeRedisHarness(() => server));
- *   });
+ * contract suite takes (`{ open, kill?, cleanup }`; see contract.test.ts),
+ * also used by this package's own tests.
  */
 import { randomBytes } from 'node:crypto';
 import type { PeerDirectory, Registration } from '@ipcm/client-core';

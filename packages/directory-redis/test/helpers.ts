@@ -3,7 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import type { DirectoryEvent, PeerDirectory } from '@ipcm/client-core';
-import type { DirectoryTimers, RedisDirectory } from '@ipcm/directory-redis';
+import type { DirectoryTimers } from '@ipcm/directory-redis';
 
 /** The rejection of `promise`; fails the test if it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -16,19 +16,13 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /**
- * Watches `directory` and resolves with the first event `matches` accepts,
- * rejecting after `withinMs` (the behaviour's own deadline, not a sleep).
- * `started` resolves once the watch has subscribed.
+ * Watches `directory` and resolves with the first event `matches` accepts
+ * (the watch's baseline `resync` included), rejecting after `withinMs` (the
+ * behaviour's own deadline, not a sleep).
  */
-export function watchFor(
-  directory: PeerDirectory,
-  matches: (event: DirectoryEvent) => boolean,
-  withinMs: number,
-  signal?: AbortSignal,
-): Promise<DirectoryEvent> {
+export function watchFor(directory: PeerDirectory, matches: (event: DirectoryEvent) => boolean, withinMs: number): Promise<DirectoryEvent> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), withinMs);
-  signal?.addEventListener('abort', () => controller.abort(), { once: true });
   return (async () => {
     try {
       for await (const event of directory.watch({ signal: controller.signal })) {
@@ -43,24 +37,15 @@ export function watchFor(
 }
 
 /**
- * Resolves when `id` is listed in `directory` (at once, or on the `up` or
- * `resync` event that lists it).
+ * Resolves when `id` is listed in `directory`: in the resync a watch starts
+ * with, or on a later `up` or `resync` that lists it.
  */
-export async function whenListed(directory: RedisDirectory, id: string, withinMs: number): Promise<void> {
-  const stop = new AbortController();
-  const seen = watchFor(
+export async function whenListed(directory: PeerDirectory, id: string, withinMs: number): Promise<void> {
+  await watchFor(
     directory,
     (event) => (event.type === 'up' && event.id === id) || (event.type === 'resync' && event.peers.some((peer) => peer.id === id)),
     withinMs,
-    stop.signal,
   );
-  seen.catch(() => undefined);
-  await directory.whenWatching();
-  if ((await directory.lookup(id).catch(() => undefined)) !== undefined) {
-    stop.abort();
-    return;
-  }
-  await seen;
 }
 
 /** Timers run by hand: `fire()` runs the due callbacks, never real time. */

@@ -141,6 +141,28 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
     expect(await down).toEqual({ type: 'down', id: 'comer' });
   });
 
+  test('every watch starts with a resync of the current list, also one that joins a directory already watching', async () => {
+    const watcher = await harness.open();
+    const other = await harness.open();
+    const location = { id: 'present', listening: true, address: TCP };
+    const first = watcher.watch()[Symbol.asyncIterator]();
+    const second = watcher.watch()[Symbol.asyncIterator]();
+    try {
+      expect((await first.next()).value).toEqual({ type: 'resync', peers: [] });
+      const registration = await register(other, 'present');
+      await registration.publish(TCP);
+      expect((await first.next()).value).toEqual({ type: 'up', id: 'present', location });
+      // Started after the up: its baseline holds the peer, and it hears what follows.
+      expect((await second.next()).value).toEqual({ type: 'resync', peers: [location] });
+      await registration.release();
+      expect((await first.next()).value).toEqual({ type: 'down', id: 'present' });
+      expect((await second.next()).value).toEqual({ type: 'down', id: 'present' });
+    } finally {
+      await first.return?.();
+      await second.return?.();
+    }
+  });
+
   test('a watch ends when its signal aborts, and when the directory closes', async () => {
     const directory = await harness.open();
     const controller = new AbortController();
@@ -167,6 +189,7 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
     const other = await harness.open();
     const iterator = watcher.watch()[Symbol.asyncIterator]();
     try {
+      expect((await iterator.next()).value).toEqual({ type: 'resync', peers: [] }); // the baseline
       const first = iterator.next();
       await watcher.whenWatching();
       const last = { ...TCP, port: MAX_QUEUED_EVENTS + 10 };

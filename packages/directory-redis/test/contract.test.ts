@@ -1,0 +1,16 @@
+// client-core's PeerDirectory contract, run against RedisDirectory on a real
+// redis-server (one server for the file, one fresh group per case).
+import { describeDirectoryContract } from '../../client-core/test/directory/contract';
+import { makeRedisHarness } from './harness';
+import { describeWithRedis, RedisServer } from './redis-server';
+
+describeWithRedis('RedisDirectory', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+  describeDirectoryContract('RedisDirectory', async () => makeRedisHarness(() => server));
+});
