@@ -10,6 +10,7 @@ module.exports = {
   modulePathIgnorePatterns: ['<rootDir>/packages/.*/dist/', '<rootDir>/(bench|demo|examples)/dist/', '<rootDir>/.tsbuild/'],
   moduleNameMapper: {
     '^@ipcm/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@ipcm/([a-z-]+)/internal$': '<rootDir>/packages/$1/src/internal.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

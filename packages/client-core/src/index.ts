@@ -38,7 +38,6 @@ export {
   createMessage,
   validateMessage,
   decodeMessage,
-  encodeMessageFrame,
   validatePeerId,
   createHello,
   encodeHello,
@@ -48,9 +47,7 @@ export {
   MAX_PEER_ID_BYTES,
 } from './message.js';
 export type { Message, MessageInit, MessageClock, ValidateMessageOptions, DecodeMessageOptions, Hello } from './message.js';
-export { entryNameFor, hashedEntryName, isHashedEntryName, SOCKET_PATH_BUDGET, HASHED_NAME_PREFIX } from './peer-name.js';
 export { RouteDirectory, spawnRoute, removeRoute } from './route-directory.js';
-export { secureSocketFile } from './route-fs.js';
 export { parseRouteAddress, isTcpAddress } from './route-address.js';
 export { isLoopback } from './loopback.js';
 export type {
@@ -69,9 +66,6 @@ export type {
 } from './route-types.js';
 export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
 export { whenSocketReady } from './socket-ready.js';
-export { checkIntegerOption, checkOptionNames, describeValue } from './option-checks.js';
-export { createRoleHost } from './role-host.js';
-export type { RoleHostConnection, RoleHostContext } from './role-host.js';
 export { realTimers } from './options.js';
 export type { ClientOptions, Clock, Timers, SendOptions } from './options.js';
 export { Client } from './client.js';

@@ -81,7 +81,7 @@ const messageIds = createUuidV7Generator();
  * @example
  * ```ts
  * const msg = createMessage({ from: 'alice', to: 'bob', content: { text: 'hi' } });
- * socket.write(encodeMessageFrame(msg));
+ * socket.write(encodeValueFrame(msg));
  * ```
  */
 export function createMessage<C>(init: MessageInit<C>, clock: MessageClock = systemClock): Message<C> {
@@ -233,20 +233,6 @@ export interface DecodeMessageOptions extends ValidateMessageOptions {
  */
 export function decodeMessage(payload: Buffer, options: DecodeMessageOptions): Message {
   return validateMessage(decodePayload(payload, options.serializer ?? jsonSerializer), options);
-}
-
-/**
- * Encodes a message into a whole frame (header and payload, one allocation
- * with the JSON serializer), ready to write to a socket. It does not check
- * the size against the receiver's `maxFrameBytes`; the caller does.
- *
- * @example
- * ```ts
- * socket.write(encodeMessageFrame(createMessage({ from: 'alice', to: 'bob', content: 42 })));
- * ```
- */
-export function encodeMessageFrame(message: Message, serializer: Serializer = jsonSerializer): Buffer {
-  return encodeValueFrame(message, serializer);
 }
 
 // ---- peer ids and the hello ------------------------------------------------

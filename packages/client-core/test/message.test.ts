@@ -7,7 +7,6 @@ import {
   decodeHello,
   decodeMessage,
   encodeHello,
-  encodeMessageFrame,
   isHello,
   parseHello,
   validateMessage,
@@ -250,7 +249,7 @@ describe('messages', () => {
     const message = decodeMessage(Buffer.from(JSON.stringify(good({ extra: { deep: [1] }, ttl: 5 }))), conn);
     expect(message['extra']).toEqual({ deep: [1] });
     expect(message['ttl']).toBe(5);
-    expect(jsonSerializer.decode(encodeMessageFrame(message).subarray(4))).toEqual(message);
+    expect(jsonSerializer.decode(encodeValueFrame(message).subarray(4))).toEqual(message);
   });
 
   test('createMessage: UUID id, stamp in epoch seconds from the clock, stamp_ord counting up', () => {
@@ -282,7 +281,7 @@ describe('messages', () => {
 
   test('a created message survives the wire and validates on the other side', () => {
     const sent: Message<{ text: string }> = createMessage({ from: 'bob', to: 'alice', content: { text: 'grüße 👋' } });
-    const frame = encodeMessageFrame(sent);
+    const frame = encodeValueFrame(sent);
     expect(frame.subarray(4).every((byte) => byte < 0x80)).toBe(true);
     const [payload] = new FrameDecoder().push(frame);
     expect(decodeMessage(payload as Buffer, conn)).toEqual(sent);

@@ -1,4 +1,5 @@
-import { createMessage, decodeMessage, encodeMessageFrame } from '../src/message.js';
+import { createMessage, decodeMessage } from '../src/message.js';
+import { encodeValueFrame } from '../src/serializer.js';
 import type { Message } from '../src/message.js';
 import { RequestTable } from '../src/requests.js';
 import type { RequestTableOptions } from '../src/requests.js';
@@ -35,7 +36,7 @@ export class Side {
     if (this.failSends !== undefined) throw this.failSends;
     const peer = this.peer;
     if (peer === undefined || peer.id !== peerId) throw new Error(`no peer ${peerId}`);
-    const frame = encodeMessageFrame(createMessage({ from: this.id, to: peerId, content }));
+    const frame = encodeValueFrame(createMessage({ from: this.id, to: peerId, content }));
     this.framesSent++;
     const message = decodeMessage(frame.subarray(4), { self: peerId, helloId: this.id });
     queueMicrotask(() => peer.receive(message));

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { FrameDecoder } from '../src/frame-decoder.js';
-import { createMessage, decodeMessage, encodeMessageFrame } from '../src/message.js';
+import { createMessage, decodeMessage } from '../src/message.js';
+import { encodeValueFrame } from '../src/serializer.js';
 import type { Message } from '../src/message.js';
 import { RemoteError } from '../src/errors.js';
 import {
@@ -79,7 +80,7 @@ describe('our frames are shaped as IPC::Manager\'s', () => {
     expect(shape(sent)).toEqual(shape(perl.content));
     expect(sent?.ipcm_request_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // And on the wire: the message envelope IPC::Manager reads.
-    const ours = JSON.parse(encodeMessageFrame(createMessage({ from: 'nodeReq', to: 'perlSvc', content: sent })).subarray(4).toString('ascii'));
+    const ours = JSON.parse(encodeValueFrame(createMessage({ from: 'nodeReq', to: 'perlSvc', content: sent })).subarray(4).toString('ascii'));
     expect(Object.keys(ours).sort()).toEqual(Object.keys(perl).sort());
     table.close();
   });
@@ -131,7 +132,7 @@ describe('our frames are shaped as IPC::Manager\'s', () => {
 
   test('a Node response frame decodes as the Perl ones do', () => {
     const ours = createMessage({ from: 'nodeSvc', to: 'perlReq', content: responseContent('01A1FF6B-B000-7A00-8000-000000000001', { n: 'caf\u00e9' }) });
-    const frame = encodeMessageFrame(ours);
+    const frame = encodeValueFrame(ours);
     expect(frame.subarray(4).toString('latin1')).toContain('"caf\\u00e9"'); // ASCII-only, as ascii(1)
     expect(isResponseContent(decodeMessage(frame.subarray(4), { self: 'perlReq', helloId: 'nodeSvc' }).content)).toBe(true);
   });

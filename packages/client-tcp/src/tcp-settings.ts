@@ -2,13 +2,12 @@ import {
   ConfigError,
   InvalidOptionError,
   OptionRangeError,
-  checkIntegerOption,
-  describeValue as describe,
   isLoopback,
   validatePeerId,
   type ClientOptions,
   type TcpAddress,
 } from '@ipcm/client-core';
+import { checkIntegerOption, describeValue as describe } from '@ipcm/client-core/internal';
 import type { TcpClientOptions, TcpTlsOptions } from './options.js';
 
 /** Longest token accepted, in UTF-8 bytes (R21). */

@@ -1,4 +1,5 @@
-import { Client, IllegalConstructorError, InvalidOptionError, describeValue, type ClientOptions } from '@ipcm/client-core';
+import { Client, IllegalConstructorError, InvalidOptionError, type ClientOptions } from '@ipcm/client-core';
+import { describeValue } from '@ipcm/client-core/internal';
 import { UnixTransport } from './unix-transport.js';
 
 /** Options of {@link UnixClient}: the client-core options; `route` is required. */

@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
-  checkIntegerOption,
   ClientClosedError,
   ConfigError,
   IdInUseError,
@@ -17,6 +16,7 @@ import {
   type PeerLocation,
   type WatchOptions,
 } from '@ipcm/client-core';
+import { checkIntegerOption } from '@ipcm/client-core/internal';
 import type { DirectoryTimers, RedisConnection, RedisDirectoryOptions, RedisRegisterOptions } from './options.js';
 import { RedisRegistration } from './redis-registration.js';
 import { RedisStore, storedValue } from './store.js';
