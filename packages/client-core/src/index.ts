@@ -39,7 +39,6 @@ export {
   validateMessage,
   decodeMessage,
   validatePeerId,
-  createHello,
   encodeHello,
   parseHello,
   decodeHello,
