@@ -72,9 +72,9 @@ export { checkIntegerOption, checkOptionNames, describeValue } from './option-ch
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';
 export { realTimers } from './options.js';
-export type { ClientOptions, Clock, Timers, SendOptions } from './options.js';
+export type { ClientOptions, Clock, Timers, SendOptions, CreateOptions } from './options.js';
 export { Client } from './client.js';
-export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
+export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats, CloseOptions } from './client.js';
 export type { Direction } from './peer-connection.js';
 export type {
   PeerDirectory,

@@ -36,6 +36,12 @@ export interface ResponderOptions<Res = unknown> {
    * exception from it is rethrown on its own (queueMicrotask).
    */
   onError(error: Error, peerId: string): void;
+  /**
+   * Called each time a handler's answer is finished (sent or failed), after
+   * `running` fell by one: the client resumes reading from peers it paused
+   * because too many handlers ran at once.
+   */
+  onSettled?: (() => void) | undefined;
 }
 
 /** Counters of a {@link Responder}. */
@@ -81,12 +87,14 @@ export class Responder<Req = unknown, Res = unknown> {
   #handlerErrors = 0;
   #sendFailures = 0;
   #idle: Array<() => void> = [];
+  readonly #onSettled: (() => void) | undefined;
 
   constructor(options: ResponderOptions<Res>) {
     if (typeof options?.send !== 'function') throw new TypeError('send must be a function');
     if (typeof options.onError !== 'function') throw new TypeError('onError must be a function');
     this.#send = options.send;
     this.#onError = options.onError;
+    this.#onSettled = options.onSettled;
   }
 
   /**
@@ -101,6 +109,11 @@ export class Responder<Req = unknown, Res = unknown> {
     }
     this.#handler = handler ?? undefined;
     this.#expose = expose ?? false;
+  }
+
+  /** Handlers running now (their response not sent yet). */
+  get running(): number {
+    return this.#running;
   }
 
   /** True while a handler is set. */
@@ -168,6 +181,7 @@ export class Responder<Req = unknown, Res = unknown> {
         this.#idle = [];
         for (const resolve of waiting) resolve();
       }
+      this.#onSettled?.();
     }
   }
 
