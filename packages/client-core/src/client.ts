@@ -1140,6 +1140,21 @@ export class Client<T extends PeerTypes = PeerTypes>
     if (this.#sockets.size === 0) this.#socketsClosed?.();
   }
 
+  /**
+   * True when the route directory says `peerId` is gone: not listed, its
+   * process dead, or its listening entry refusing connections (a killed
+   * process's socket closes at once, before its pid is reaped). A static
+   * peer is never known gone.
+   */
+  async #peerIsGone(peerId: string): Promise<boolean> {
+    if (this.#transport.resolveStatic?.(peerId) !== undefined || this.#routeDir === undefined) return false;
+    const entry = await this.#routeDir.lookup(peerId);
+    if (entry === undefined || !entry.alive) return true;
+    if (entry.kind === 'marker') return false;
+    const target = entry.kind === 'socket' ? { kind: entry.kind, path: entry.path } : { kind: entry.kind, path: entry.path, address: entry.address };
+    return (await this.#transport.probe(target)) === 'stale';
+  }
+
   /** Announces that an announced connection left the client. */
   #disconnected(conn: PeerConnection, reason: string): void {
     diag.disconnect(() => ({ clientId: this.id, peerId: conn.peerId ?? '', direction: conn.direction, reason, error: conn.error }));
@@ -1154,9 +1169,9 @@ export class Client<T extends PeerTypes = PeerTypes>
    */
   #checkPeerGone(peerId: string): void {
     if (!this.#requests.waitsOn(peerId) || this.#connectionTo(peerId) !== undefined) return;
-    this.peerExists(peerId).then(
-      (exists) => {
-        if (exists || this.#connectionTo(peerId) !== undefined) return;
+    this.#peerIsGone(peerId).then(
+      (gone) => {
+        if (!gone || this.#connectionTo(peerId) !== undefined) return;
         this.#requests.peerGone(
           peerId,
           new ConnectionClosedError(`peer ${JSON.stringify(peerId)} is gone (its connection closed and it is no longer listed or running)`),
