@@ -47,7 +47,6 @@ import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.j
 import { RequestTable, type RequestOptions, type RequestStats } from './requests.js';
 import { Responder, type HandleOptions, type RequestHandler, type ResponderStats } from './responder.js';
 import type { ResponseContent } from './request-wire.js';
-import { HandlerError } from './request-errors.js';
 import { realTimers } from './options.js';
 
 /** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
@@ -279,8 +278,15 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#maxRunning = this.#options.maxQueuedMessages;
     this.#responder = new Responder<RequestOf<T>, ResponseOf<T>>({
       send: (peerId, content) => this.#sendMessage(peerId, content, false),
-      onError: (error, peerId) =>
-        this.#reportError(error instanceof IpcmError ? error : new HandlerError(error.message, { cause: error }), peerId),
+      // Handler failures come as ERR_IPCM_HANDLER and failed answers with the
+      // send's coded error; anything else is a bug, surfaced as uncaught.
+      onError: (error, peerId) => {
+        if (error instanceof IpcmError) this.#reportError(error, peerId);
+        else
+          process.nextTick(() => {
+            throw error;
+          });
+      },
       // A handler finished: reading resumes if it paused for running handlers.
       onSettled: () => {
         if (this.#paused && !this.#queue.high && this.#responder.running < this.#maxRunning) this.#resumeReading();
