@@ -42,7 +42,7 @@ import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
 import { badContent, ContentProblem, encodingProblem, wireContent } from './content-check.js';
 import { createRoleHost } from './role-host.js';
-import { debugLifecycle, diag } from './diagnostics.js';
+import { debugLifecycle, diag, publishMessage, publishSend } from './diagnostics.js';
 import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.js';
 import { RequestTable, type RequestOptions, type RequestStats } from './requests.js';
 import { Responder, type HandleOptions, type RequestHandler, type ResponderStats } from './responder.js';
@@ -390,7 +390,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * ```
    */
   send(peerId: string, content: ContentOf<T>, options?: SendOptions): Promise<void> {
-    diag.send(() => ({ clientId: this.id, peerId, content }));
+    publishSend(this.id, peerId, content);
     return this.#sendMessage(peerId, content, false, options);
   }
 
@@ -885,7 +885,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       return;
     }
     this.#read.set(peerId, (this.#read.get(peerId) ?? 0) + 1);
-    diag.message(() => ({ clientId: this.id, message }));
+    publishMessage(this.id, message);
     // Responses never enter the message queue; requests neither, while a
     // handler is set.
     if (this.#requests.accept(message)) return;
