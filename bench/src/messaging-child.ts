@@ -5,6 +5,7 @@
 //   { cmd: 'count', total } -> 'armed'; after `total` messages, 'counted'
 //       with the sharedNow() time at which the last one arrived
 //   { cmd: 'echo' } -> 'armed'; then every message is sent back
+//   { cmd: 'respond' } -> 'armed'; then every request is answered with its value
 //   { cmd: 'close' } -> closes the endpoint and exits
 import { listenEndpoint, type EndpointConfig } from './messaging-endpoints.js';
 import type { ChildCommand, ChildReport } from './messaging-protocol.js';
@@ -41,6 +42,11 @@ async function main(): Promise<void> {
         break;
       case 'echo':
         endpoint.onMessage = (content) => endpoint.send(content);
+        report({ type: 'armed' });
+        break;
+      case 'respond':
+        if (endpoint.respond === undefined) throw new Error(`${config.impl} has no request/response`);
+        endpoint.respond();
         report({ type: 'armed' });
         break;
       case 'close':

@@ -4,7 +4,18 @@ import type { Client, Message } from '@ipcm/client-core';
 import { NodeIpcEndpoint } from './messaging-node-ipc.js';
 import type { PeerAddress } from './messaging-protocol.js';
 import { transportNamed } from './messaging-transports.js';
-import { CHILD_ID, FrameWriter, PARENT_ID, bareFrameParser, bareMessage, encodeBareFrame, sharedNow, type Content } from './messaging-wire.js';
+import {
+  CHILD_ID,
+  FrameWriter,
+  PARENT_ID,
+  bareFrameParser,
+  bareMessage,
+  encodeBareFrame,
+  sharedNow,
+  type Content,
+  type RequestWire,
+  type ResponseWire,
+} from './messaging-wire.js';
 import { ZmqEndpoint } from './messaging-zeromq.js';
 
 /** The implementations compared by the messaging suites. */
@@ -58,6 +69,13 @@ export interface Endpoint {
   blast(count: number, text: string, mark: number, pattern?: SendPattern): Promise<number>;
   /** Connections this end opened, when the implementation counts them. */
   connects(): number | undefined;
+  /**
+   * Request/response (@ipcm and bare only): sends `content` as an
+   * IPC::Manager request and resolves when its response arrives.
+   */
+  request?(content: Content): Promise<void>;
+  /** From now on, answers every request with its value (the other end of {@link request}). */
+  respond?(): void;
   /** The first send failure, if any. */
   readonly error: Error | undefined;
   close(): Promise<void>;
@@ -83,6 +101,14 @@ class IpcmEndpoint implements Endpoint {
 
   send(content: Content): void {
     this.#client.send(this.#peer, content).then(undefined, this.#fail);
+  }
+
+  async request(content: Content): Promise<void> {
+    await this.#client.request(this.#peer, content);
+  }
+
+  respond(): void {
+    this.#client.handle((request) => request);
   }
 
   async blast(count: number, text: string, mark: number, pattern: SendPattern = 'batch'): Promise<number> {
@@ -129,6 +155,12 @@ class BareEndpoint implements Endpoint {
   #socket: Socket | undefined;
   #writer: FrameWriter | undefined;
   #server: Server | undefined;
+  /**
+   * The bare request/response baseline: requests waiting for their
+   * response, by id, matched the way any hand-written requester would.
+   */
+  readonly #pending = new Map<string, () => void>();
+  #requestSeq = 0;
 
   constructor(self: string, peer: string, corkPerTick: boolean) {
     this.#self = self;
@@ -139,7 +171,19 @@ class BareEndpoint implements Endpoint {
   attach(socket: Socket): void {
     this.#socket = socket;
     this.#writer = new FrameWriter(socket, this.#corkPerTick);
-    socket.on('data', bareFrameParser((message) => this.onMessage(message.content)));
+    socket.on(
+      'data',
+      bareFrameParser((message) => {
+        const content = message.content as Content | ResponseWire;
+        if ('ipcm_response_id' in content) {
+          const resolve = this.#pending.get(content.ipcm_response_id);
+          this.#pending.delete(content.ipcm_response_id);
+          resolve?.();
+        } else {
+          this.onMessage(content);
+        }
+      }),
+    );
     socket.on('error', (error) => {
       this.error ??= error;
     });
@@ -149,8 +193,26 @@ class BareEndpoint implements Endpoint {
     this.#server = server;
   }
 
-  #frame(content: Content): Buffer {
+  #frame(content: Content | RequestWire | ResponseWire): Buffer {
     return encodeBareFrame(bareMessage(this.#self, this.#peer, content));
+  }
+
+  request(content: Content): Promise<void> {
+    const writer = this.#writer;
+    if (writer === undefined) throw new Error('bare endpoint is not connected');
+    // A UUID-shaped id, as cheap as the message ids (see bareMessage).
+    const id = `00000000-0000-4000-8000-${(this.#requestSeq++).toString(16).padStart(12, '0')}`;
+    return new Promise((resolve) => {
+      this.#pending.set(id, resolve);
+      writer.write(this.#frame({ ipcm_request_id: id, request: content }));
+    });
+  }
+
+  respond(): void {
+    this.onMessage = (content) => {
+      const request = content as unknown as RequestWire;
+      this.#writer?.write(this.#frame({ ipcm_response_id: request.ipcm_request_id, response: request.request }));
+    };
   }
 
   send(content: Content): void {

@@ -157,6 +157,34 @@ export class Pair {
     return { rtts: rtts.sort(), perSec: (roundTrips / (last - first)) * 1000 };
   }
 
+  /**
+   * Request/response with one request in flight, after `warmup` untimed
+   * ones: the child answers every request with its value (@ipcm: its
+   * `handle()`; bare: by hand, over the same frames).
+   */
+  async requests(roundTrips: number, warmup: number): Promise<PingPongResult> {
+    const ends = this.#ends;
+    const request = ends.request?.bind(ends);
+    if (request === undefined) throw new Error(`${this.impl} has no request/response`);
+    await this.#command({ cmd: 'respond' });
+    const rtts = new Float64Array(roundTrips);
+    const run = async (): Promise<{ first: number; last: number }> => {
+      for (let i = -warmup; i < 0; i++) await request({ seq: i, text: TEXT });
+      const first = performance.now();
+      let start = first;
+      for (let i = 0; i < roundTrips; i++) {
+        await request({ seq: i, text: TEXT });
+        const now = performance.now();
+        rtts[i] = (now - start) * 1000;
+        start = now;
+      }
+      return { first, last: start };
+    };
+    const { first, last } = await withTimeout(run(), this.#timeoutMs, `${this.impl} request/response trial`);
+    this.sent += roundTrips + warmup;
+    return { rtts: rtts.sort(), perSec: (roundTrips / (last - first)) * 1000 };
+  }
+
   connects(): number | undefined {
     return this.#endpoint?.connects();
   }

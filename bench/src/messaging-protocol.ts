@@ -13,6 +13,8 @@ export interface PeerAddress {
 export type ChildCommand =
   | { readonly cmd: 'count'; readonly total: number }
   | { readonly cmd: 'echo' }
+  /** Answer every request (IPC::Manager request content) with its value (@ipcm and bare only). */
+  | { readonly cmd: 'respond' }
   | { readonly cmd: 'close' };
 
 /** Child to parent, over the IPC channel. */

@@ -7,14 +7,30 @@ export interface Content {
   text: string;
 }
 
-/** A message of IPC::Manager's shape, as the bare baseline builds it. */
-export interface BareMessage {
+/**
+ * A message of IPC::Manager's shape, as the bare baseline builds it; `C` is
+ * {@link Content}, or in the request/response trial a request or response
+ * wrapping one.
+ */
+export interface BareMessage<C = Content> {
   id: string;
   stamp: number;
   stamp_ord: number;
   from: string;
-  content: Content;
+  content: C;
   to: string;
+}
+
+/** IPC::Manager's request content, as the bare request/response baseline builds it. */
+export interface RequestWire {
+  ipcm_request_id: string;
+  request: Content;
+}
+
+/** IPC::Manager's response content, as the bare baseline builds it. */
+export interface ResponseWire {
+  ipcm_response_id: string;
+  response: Content;
 }
 
 /** Peer ids: short, so the messages stay small. */
@@ -63,13 +79,13 @@ let idCounter = 0;
  * move when @ipcm changes. Keys in @ipcm's order, so the frames are byte for
  * byte the same size.
  */
-export function bareMessage(from: string, to: string, content: Content): BareMessage {
+export function bareMessage<C = Content>(from: string, to: string, content: C): BareMessage<C> {
   const id = ID_PREFIX + (idCounter++).toString(16).padStart(12, '0');
   return { id, stamp: Date.now() / 1000, stamp_ord: stampOrd++, from, content, to };
 }
 
 /** `JSON.stringify`, then a 4-byte big-endian length and the bytes, in one buffer. */
-export function encodeBareFrame(message: BareMessage): Buffer {
+export function encodeBareFrame(message: BareMessage<unknown>): Buffer {
   const json = JSON.stringify(message);
   const bytes = Buffer.byteLength(json);
   const frame = Buffer.allocUnsafe(4 + bytes);

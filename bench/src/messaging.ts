@@ -21,6 +21,21 @@ const PATTERN_TITLES: Readonly<Record<SendPattern, string>> = {
   'fire-all': 'fire all, then await all',
   'await-each': 'for (...) await send() each',
 };
+/** @ipcm request/response round trips/s over the bare request/response's must be at least this (issue 13). */
+export const REQUEST_RATE_TARGET = 0.9;
+/** @ipcm request/response p50 over the bare one's must be at most this (issue 13). */
+export const REQUEST_P50_TARGET = 1.1;
+/** The implementations of the request/response trial: `client.request()`, and a hand-written requester on a bare socket. */
+export const REQUEST_IMPLS = ['@ipcm', 'bare'] as const;
+
+/** What the request/response trial measured for one implementation, per timed round. */
+export interface RequestResult {
+  readonly impl: (typeof REQUEST_IMPLS)[number];
+  readonly roundTrips: readonly number[];
+  readonly p50: readonly number[];
+  readonly p99: readonly number[];
+}
+
 /** The alternatives @ipcm must be ahead of (throughput ratio > 1). */
 export const ALTERNATIVES: readonly MessagingImpl[] = ['node-ipc', 'zeromq'];
 
@@ -106,6 +121,8 @@ export interface MessagingResult {
   /** Bytes on the wire of one benchmark message per implementation, framing included. */
   readonly frameBytes: Readonly<Partial<Record<MessagingImpl, number>>>;
   readonly impls: readonly ImplResult[];
+  /** The request/response trial; empty when @ipcm or bare was left out of the run. */
+  readonly requests: readonly RequestResult[];
 }
 
 type Field = 'throughput' | 'roundTrips' | 'p50' | 'p99';
@@ -148,6 +165,11 @@ export async function runMessaging(
       }
       if (ipcm !== undefined) for (const pattern of extra) await patternTrial(pattern, ipcm);
     }
+    // Request/response: @ipcm's client.request() against bare, same frames, same rounds.
+    const bare = pairs.find((p) => p.impl === 'bare');
+    const requestPairs = ipcm !== undefined && bare !== undefined ? [ipcm, bare] : [];
+    const requestSamples = requestPairs.map(() => ({ roundTrips: [] as number[], p50: [] as number[], p99: [] as number[] }));
+    if (options.warmupTrial) for (const pair of requestPairs) await pair.requests(Math.ceil(options.roundTrips / 4), options.warmupRoundTrips);
     const samples = pairs.map(() => ({ throughput: [] as number[], roundTrips: [] as number[], p50: [] as number[], p99: [] as number[] }));
     for (let round = 0; round < options.rounds; round++) {
       let corkBefore = NaN;
@@ -168,6 +190,12 @@ export async function runMessaging(
         samples[i]?.p50.push(percentileSorted(rtts, 50));
         samples[i]?.p99.push(percentileSorted(rtts, 99));
       }
+      for (const [i, pair] of requestPairs.entries()) {
+        const { rtts, perSec } = await pair.requests(options.roundTrips, options.warmupRoundTrips);
+        requestSamples[i]?.roundTrips.push(perSec);
+        requestSamples[i]?.p50.push(percentileSorted(rtts, 50));
+        requestSamples[i]?.p99.push(percentileSorted(rtts, 99));
+      }
     }
     return {
       transport,
@@ -179,6 +207,10 @@ export async function runMessaging(
         ...(samples[i] as Record<Field, number[]>),
         connects: pair.connects(),
         sent: pair.sent,
+      })),
+      requests: requestPairs.map((pair, i) => ({
+        impl: pair.impl as RequestResult['impl'],
+        ...(requestSamples[i] as Omit<RequestResult, 'impl'>),
       })),
     };
   } finally {
@@ -266,6 +298,36 @@ export function formatMessaging(result: MessagingResult, verbose = false): strin
     out.push(
       `info: @ipcm / bare+cork: throughput ${formatRatio(ratio('@ipcm', 'bare+cork', 'throughput'))}, p50 RTT ${formatRatio(ratio('@ipcm', 'bare+cork', 'p50'))}; @ipcm / bare p99 RTT ${formatRatio(ratio('@ipcm', 'bare', 'p99'))}`,
     );
+  }
+  const requests = new Map(result.requests.map((r) => [r.impl, r]));
+  const ipcmRequests = requests.get('@ipcm');
+  const bareRequests = requests.get('bare');
+  if (ipcmRequests !== undefined && bareRequests !== undefined) {
+    out.push(
+      `request/response: client.request() answered by client.handle(), against a bare request/response over net.Socket with the same frames (IPC::Manager request/response content, matched by id); ${result.options.roundTrips.toLocaleString('en-US')} requests per trial, one in flight`,
+    );
+    out.push(
+      table(
+        ['impl', 'rt/s', 'p50 us', 'p99 us'],
+        [ipcmRequests, bareRequests].map((r) => [
+          `${r.impl} request`,
+          formatOps(median(r.roundTrips)),
+          median(r.p50).toFixed(1),
+          median(r.p99).toFixed(1),
+        ]),
+      ),
+    );
+    const rate = medianOfRatios(ipcmRequests.roundTrips, bareRequests.roundTrips);
+    const p50 = medianOfRatios(ipcmRequests.p50, bareRequests.p50);
+    out.push(`RATIO @ipcm / bare request round trips/s: ${formatRatio(rate)}  target >= ${REQUEST_RATE_TARGET}  ${verdict(rate >= REQUEST_RATE_TARGET)}`);
+    out.push(`RATIO @ipcm / bare request p50:           ${formatRatio(p50)}  target <= ${REQUEST_P50_TARGET}  ${verdict(p50 <= REQUEST_P50_TARGET)}`);
+    out.push(`RATIO @ipcm / bare request p99:           ${formatRatio(medianOfRatios(ipcmRequests.p99, bareRequests.p99))}`);
+    if (byImpl.has('zeromq')) {
+      const zmq = byImpl.get('zeromq') as ImplResult;
+      out.push(
+        `info: @ipcm request / zeromq DEALER/ROUTER round trip: round trips/s ${formatRatio(median(ipcmRequests.roundTrips) / median(zmq.roundTrips))}, p50 ${formatRatio(median(ipcmRequests.p50) / median(zmq.p50))} (ratio of the medians)`,
+      );
+    }
   }
   const ipcm = byImpl.get('@ipcm');
   if (ipcm?.connects !== undefined) {

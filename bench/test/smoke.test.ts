@@ -90,6 +90,16 @@ test.each(['unix', 'tcp'])('messaging suite over %s: every implementation delive
   expect(text).toContain('RATIO @ipcm / bare throughput');
   expect(text).toContain('RATIO @ipcm / node-ipc throughput');
   expect(text).toContain('RATIO @ipcm / zeromq throughput');
+  // Request/response: client.request() against a bare request/response, same frames, every round.
+  expect(result.requests.map((r) => r.impl)).toEqual(['@ipcm', 'bare']);
+  for (const r of result.requests) {
+    expect(r.roundTrips).toHaveLength(MESSAGING_OPTIONS.tiny.rounds);
+    expect(r.roundTrips.every((x) => x > 0 && Number.isFinite(x))).toBe(true);
+    expect(r.p50.every(Number.isFinite)).toBe(true);
+  }
+  expect(text).toContain('RATIO @ipcm / bare request round trips/s');
+  expect(text).toContain('RATIO @ipcm / bare request p50');
+  expect(text).toContain('info: @ipcm request / zeromq DEALER/ROUTER');
 });
 
 test('the same content makes frames of the same size, give or take each implementation\'s own framing', () => {

@@ -1,30 +1,24 @@
 // What worker-pool.ts and worker.ts say to each other, and the work itself.
+import type { PeerTypes } from '@ipcm/client-unix';
 
 /** worker → dispatcher: ready for jobs. */
 export interface Ready {
   readonly type: 'ready';
 }
-/** dispatcher → worker: count the primes below `n`. */
-export interface Job {
-  readonly type: 'job';
-  readonly job: number;
-  readonly n: number;
-}
-/** worker → dispatcher: the answer to job `job`. */
-export interface Result {
-  readonly type: 'result';
-  readonly job: number;
-  readonly primes: number;
-}
 /** dispatcher → worker: no more jobs; close and exit. */
 export interface Stop {
   readonly type: 'stop';
 }
-export type PoolContent = Ready | Job | Result | Stop;
 
-/** Reads a message's content as pool content (contents arrive as `unknown`). */
-export function poolContent(content: unknown): PoolContent | undefined {
-  return typeof content === 'object' && content !== null && 'type' in content ? (content as PoolContent) : undefined;
+/**
+ * The pool's messages, declared once for both sides: plain messages are
+ * `ready` and `stop`; a job is a request (count the primes below `n`) and
+ * its answer the response.
+ */
+export interface Pool extends PeerTypes {
+  content: Ready | Stop;
+  request: { readonly n: number };
+  response: number;
 }
 
 /** The job: how many primes are below `n` (a sieve; a few ms for n in the hundreds of thousands). */

@@ -1,128 +1,50 @@
-// Request/response on top of @ipcm messages.
+// Request/response with @ipcm's own API, wire-compatible with IPC::Manager
+// services (a request is `{"ipcm_request_id", "request"}`, its response
+// `{"ipcm_response_id", "response"}` plus `"ipcm_error"` on failure).
 //
-// @ipcm delivers one-way messages. A request is a message whose content
-// carries a correlation id (`rid`); the response is a message back carrying
-// the same id (`re`). `Requester` matches them up, with a timeout per
-// request; `respond()` turns a function into a responder. Shown: several
-// requests in flight at once, an error thrown by the responder, and a
-// request to a peer that never answers, which times out.
+// `calc` answers with `client.handle()`; `app` asks with `client.request()`.
+// Shown: several requests in flight at once, an error thrown by the handler
+// (its text reaches the requester because calc opts in with
+// `exposeErrorDetails`), a request to a peer that never answers, which
+// times out, and a request cancelled with an AbortSignal. The message types
+// are declared once (`Calc`) and checked by the compiler on both sides.
 //
 // Run: node examples/dist/request-response.js
-import { randomUUID } from 'node:crypto';
-import { UnixClient, removeRoute, spawnRoute, type Message } from '@ipcm/client-unix';
+import { UnixClient, removeRoute, spawnRoute, type PeerTypes, type RemoteError, type RequestTimeoutError } from '@ipcm/client-unix';
 
-interface RequestContent {
-  readonly rid: string;
-  readonly body: unknown;
-}
-
-interface ResponseContent {
-  readonly re: string;
-  readonly result?: unknown;
-  readonly error?: string;
-}
-
-function isRequest(content: unknown): content is RequestContent {
-  return typeof content === 'object' && content !== null && typeof (content as { rid?: unknown }).rid === 'string';
-}
-
-function isResponse(content: unknown): content is ResponseContent {
-  return typeof content === 'object' && content !== null && typeof (content as { re?: unknown }).re === 'string';
-}
-
-/** A request got no response in time. */
-export class RequestTimeoutError extends Error {
-  readonly code = 'ERR_REQUEST_TIMEOUT';
-}
-
-interface Pending {
-  readonly resolve: (result: unknown) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
-}
-
-/** Sends requests from `client` and resolves each with its response. */
-export class Requester {
-  readonly #client: UnixClient;
-  readonly #pending = new Map<string, Pending>();
-
-  constructor(client: UnixClient) {
-    this.#client = client;
-    client.on('message', (message) => this.#onMessage(message));
-  }
-
-  /** Requests waiting for their response. */
-  get inFlight(): number {
-    return this.#pending.size;
-  }
-
-  /** Sends `body` to `peer`; resolves with the result, rejects with the remote error or a timeout. */
-  request(peer: string, body: unknown, { timeoutMs = 1000 }: { timeoutMs?: number } = {}): Promise<unknown> {
-    const rid = randomUUID();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(rid);
-        reject(new RequestTimeoutError(`no response from ${peer} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(rid, { resolve, reject, timer });
-      this.#client.send(peer, { rid, body } satisfies RequestContent).catch((error: Error) => {
-        clearTimeout(timer);
-        this.#pending.delete(rid);
-        reject(error);
-      });
-    });
-  }
-
-  #onMessage({ content }: Message): void {
-    if (!isResponse(content)) return;
-    const pending = this.#pending.get(content.re);
-    if (pending === undefined) return; // too late: that request already timed out
-    this.#pending.delete(content.re);
-    clearTimeout(pending.timer);
-    if (content.error === undefined) pending.resolve(content.result);
-    else pending.reject(new Error(content.error));
-  }
-}
-
-/** Answers every request `client` receives with `handler(body)`; a throw becomes an error response. */
-export function respond(client: UnixClient, handler: (body: unknown, from: string) => unknown): void {
-  client.on('message', async ({ from, content }) => {
-    if (!isRequest(content)) return;
-    let response: ResponseContent;
-    try {
-      response = { re: content.rid, result: await handler(content.body, from) };
-    } catch (error) {
-      response = { re: content.rid, error: (error as Error).message };
-    }
-    await client.send(from, response).catch(() => {}); // the requester is gone: nobody to tell
-  });
+/** What `calc` is asked and answers. */
+interface Calc extends PeerTypes {
+  request: { op: 'square' | 'sqrt'; n: number };
+  response: number;
 }
 
 export async function main(): Promise<void> {
   const route = await spawnRoute({ prefix: 'ipcm-rr-' });
-  const calc = await UnixClient.create({ id: 'calc', route });
-  const app = await UnixClient.create({ id: 'app', route });
+  const calc = await UnixClient.create<Calc>({ id: 'calc', route, exposeErrorDetails: true });
+  const app = await UnixClient.create<Calc>({ id: 'app', route });
   const sleepy = await UnixClient.create({ id: 'sleepy', route }); // listens, never answers
   try {
-    respond(calc, (body) => {
-      const { op, n } = body as { op: string; n: number };
+    calc.handle(({ op, n }) => {
       if (op === 'square') return n * n;
       if (op === 'sqrt' && n >= 0) return Math.sqrt(n);
       throw new Error(`calc cannot do ${op}(${n})`);
     });
-    const requester = new Requester(app);
 
-    const squares = [1, 2, 3, 4, 5].map((n) => requester.request('calc', { op: 'square', n }));
-    console.log(`requests in flight at once: ${requester.inFlight}`);
+    const squares = [1, 2, 3, 4, 5].map((n) => app.request('calc', { op: 'square', n }));
+    console.log(`requests in flight at once: ${app.stats().requests.pending}`);
     console.log(`squares: ${(await Promise.all(squares)).join(', ')}`);
 
-    await requester.request('calc', { op: 'sqrt', n: -1 }).catch((error: Error) => {
-      console.log(`remote error: ${error.message}`);
+    await app.request('calc', { op: 'sqrt', n: -1 }).catch((error: RemoteError) => {
+      console.log(`remote error: ${error.code}: ${error.remoteMessage}`);
     });
-    await requester.request('sleepy', { op: 'square', n: 6 }, { timeoutMs: 200 }).catch((error: RequestTimeoutError) => {
+    await app.request('sleepy', { op: 'square', n: 6 }, { timeoutMs: 200 }).catch((error: RequestTimeoutError) => {
       console.log(`timed out: ${error.code}: ${error.message}`);
     });
-    console.log(`requests in flight now: ${requester.inFlight}`);
+    const controller = new AbortController();
+    const cancelled = app.request('sleepy', { op: 'square', n: 7 }, { signal: controller.signal });
+    controller.abort();
+    await cancelled.catch((error: Error) => console.log(`cancelled: ${error.name}`));
+    console.log(`requests in flight now: ${app.stats().requests.pending}`);
   } finally {
     await Promise.all([app.close(), calc.close(), sleepy.close()]);
     await removeRoute(route);

@@ -1,20 +1,18 @@
 // One worker of worker-pool.ts, in its own process: argv = [route, id].
 // It does not listen: it says "ready" to the dispatcher, and the jobs come
-// back over the connection it opened. Each result goes back the same way.
+// back as requests over the connection it opened; `handle()` answers each.
 import { UnixClient } from '@ipcm/client-unix';
-import { countPrimes, poolContent } from './jobs.js';
+import { countPrimes, type Pool } from './jobs.js';
 
 async function main(): Promise<void> {
   const [route, id] = process.argv.slice(2);
   if (route === undefined || id === undefined) throw new Error('usage: worker.js <route> <id>');
-  const client = await UnixClient.create({ id, route, listen: false });
-  client.on('message', ({ from, content }) => {
-    const message = poolContent(content);
-    if (message?.type === 'job') {
-      void client.send(from, { type: 'result', job: message.job, primes: countPrimes(message.n) });
-    } else if (message?.type === 'stop') {
-      void client.close(); // flushes the results still queued; then nothing keeps the process alive
-    }
+  const client = await UnixClient.create<Pool>({ id, route, listen: false });
+  client.handle(({ n }) => countPrimes(n));
+  client.on('message', ({ content }) => {
+    // Answers already taken are sent before the connection ends; then
+    // nothing keeps the process alive.
+    if (content.type === 'stop') void client.close();
   });
   await client.send('dispatcher', { type: 'ready' });
 }

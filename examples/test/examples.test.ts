@@ -19,14 +19,15 @@ function runExample(name: string): Promise<Run> {
   });
 }
 
-test('request-response: concurrent requests, a remote error and a timeout', async () => {
+test('request-response: concurrent requests, a remote error, a timeout and a cancel', async () => {
   const { code, stdout, stderr } = await runExample('request-response');
   expect(stderr).toBe('');
   expect(code).toBe(0);
   expect(stdout).toContain('requests in flight at once: 5\n');
   expect(stdout).toContain('squares: 1, 4, 9, 16, 25\n');
-  expect(stdout).toContain('remote error: calc cannot do sqrt(-1)\n');
-  expect(stdout).toContain('timed out: ERR_REQUEST_TIMEOUT: no response from sleepy within 200 ms\n');
+  expect(stdout).toContain('remote error: ERR_IPCM_REMOTE: calc cannot do sqrt(-1)\n');
+  expect(stdout).toContain('timed out: ERR_IPCM_REQUEST_TIMEOUT: no response from "sleepy" within 200 ms\n');
+  expect(stdout).toContain('cancelled: AbortError\n');
   expect(stdout).toContain('requests in flight now: 0\n');
 });
 

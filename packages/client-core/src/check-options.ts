@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
 import { validatePeerId } from './message.js';
-import type { ClientOptions, Clock } from './options.js';
+import type { ClientOptions, Clock, Timers } from './options.js';
 import type { Serializer } from './serializer.js';
 import { checkIntegerOption, checkOptionNames, describeValue as describe } from './option-checks.js';
 import { InvalidOptionError } from './errors.js';
@@ -24,6 +24,10 @@ export const CLIENT_OPTION_NAMES = [
   'maxQueuedMessages',
   'serializer',
   'clock',
+  'timers',
+  'maxPendingRequests',
+  'requestTimeoutMs',
+  'exposeErrorDetails',
 ] as const satisfies ReadonlyArray<keyof ClientOptions>;
 // Fails to compile when ClientOptions gains a field not listed above.
 const allListed: Exclude<keyof ClientOptions, (typeof CLIENT_OPTION_NAMES)[number]> extends never ? true : never = true;
@@ -47,6 +51,10 @@ export interface ResolvedOptions {
   readonly maxQueuedMessages: number;
   readonly serializer: Serializer | undefined;
   readonly clock: Clock | undefined;
+  readonly timers: Timers | undefined;
+  readonly maxPendingRequests: number;
+  readonly requestTimeoutMs: number;
+  readonly exposeErrorDetails: boolean;
 }
 
 /**
@@ -72,6 +80,12 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
     throw new InvalidOptionError(`clock must have a now() method; received ${describe(options.clock)}`);
   }
+  if (options.timers !== undefined && (typeof options.timers?.setTimeout !== 'function' || typeof options.timers?.clearTimeout !== 'function')) {
+    throw new InvalidOptionError(`timers must have setTimeout() and clearTimeout() methods; received ${describe(options.timers)}`);
+  }
+  if (options.exposeErrorDetails !== undefined && typeof options.exposeErrorDetails !== 'boolean') {
+    throw new InvalidOptionError(`exposeErrorDetails must be a boolean; received ${describe(options.exposeErrorDetails)}`);
+  }
   return {
     id: options.id,
     route: options.route,
@@ -89,6 +103,13 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
     maxQueuedMessages: checkIntegerOption('maxQueuedMessages', options.maxQueuedMessages, 10_000, 1),
     serializer: options.serializer,
     clock: options.clock,
+    timers: options.timers,
+    maxPendingRequests: checkIntegerOption('maxPendingRequests', options.maxPendingRequests, 10_000, 1),
+    requestTimeoutMs:
+      options.requestTimeoutMs === Infinity
+        ? Infinity
+        : checkIntegerOption('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1, 2_147_483_647),
+    exposeErrorDetails: options.exposeErrorDetails ?? false,
   };
 }
 

@@ -42,6 +42,12 @@ import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
 import { badContent, ContentProblem, encodingProblem, wireContent } from './content-check.js';
 import { createRoleHost } from './role-host.js';
+import { debugLifecycle, diag, publishMessage, publishSend } from './diagnostics.js';
+import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.js';
+import { RequestTable, type RequestOptions, type RequestStats } from './requests.js';
+import { Responder, type HandleOptions, type RequestHandler, type ResponderStats } from './responder.js';
+import type { ResponseContent } from './request-wire.js';
+import { realTimers } from './options.js';
 
 /** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
 export interface ConnectEvent {
@@ -69,9 +75,9 @@ export interface DisconnectEvent {
   readonly unwritten: number;
 }
 
-/** The events of a client and their listener arguments. */
-export interface ClientEvents {
-  message: [message: Message];
+/** The events of a client and their listener arguments; `C` is the content type (see {@link PeerTypes}). */
+export interface ClientEvents<C = unknown> {
+  message: [message: Message<C>];
   connect: [event: ConnectEvent];
   disconnect: [event: DisconnectEvent];
   error: [error: IpcmError];
@@ -116,6 +122,16 @@ export interface ClientStats {
   readonly open: { readonly outbound: number; readonly inbound: number };
   /** The connection cache's own counters. */
   readonly cache: ConnCacheStats<Direction>;
+  /** Requests this client made (`request()`): pending, answered, timed out, late responses... */
+  readonly requests: RequestStats;
+  /** Requests this client answered (`handle()`): received, running, responded, handler errors... */
+  readonly responder: ResponderStats;
+}
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Aborting it turns the graceful close into `destroy()` (at once, or in progress). */
+  signal?: AbortSignal | undefined;
 }
 
 type ClientState = 'starting' | 'open' | 'closing' | 'closed';
@@ -140,7 +156,10 @@ const REAP_PER_START = 16;
  * `disconnectConnection`, `lastActivity`, `closeIdleConnections`) work over
  * it; there is no second table.
  */
-export class Client extends EventEmitter<ClientEvents> implements AsyncDisposable, AsyncIterable<Message> {
+export class Client<T extends PeerTypes = PeerTypes>
+  extends EventEmitter<ClientEvents<ContentOf<T>>>
+  implements AsyncDisposable, AsyncIterable<Message<ContentOf<T>>>
+{
   /** This peer's id. */
   readonly id: string;
   /** The route directory path, if this client uses one. */
@@ -180,6 +199,14 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** Reason used when the role asks us to close a connection. */
   #roleReason = 'disconnect';
   readonly #helloFrame: Buffer;
+  readonly #requests: RequestTable<RequestOf<T>, ResponseOf<T>>;
+  readonly #responder: Responder<RequestOf<T>, ResponseOf<T>>;
+  /** Handlers running at once before reading from peers pauses (maxQueuedMessages). */
+  readonly #maxRunning: number;
+  /** False after unref(): the listener and sockets do not keep the process alive. */
+  #refed = true;
+  /** True while a graceful close waits for running handlers: their answers (and sends) still go out. */
+  #answering = false;
 
   /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
   readonly #sent = new Map<string, number>();
@@ -216,7 +243,10 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
     this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
-    this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => this.#resumeReading());
+    this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => {
+      // Running request handlers hold reading paused too (see handle()).
+      if (this.#responder.running < this.#maxRunning) this.#resumeReading();
+    });
     this.#cache = new ConnCache<PeerConnection, Direction, string>({
       totalCapacity: this.#options.maxConnections,
       capacities: { outbound: this.#options.maxOutbound, inbound: this.#options.maxInbound },
@@ -230,14 +260,51 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       toEpoch: (monotonic) => monotonic + this.#epochOffset,
       reason: () => this.#roleReason,
     });
+    this.#requests = new RequestTable<RequestOf<T>, ResponseOf<T>>({
+      send: (peerId, content) => this.#sendMessage(peerId, content, false),
+      clientId: this.id,
+      maxPendingRequests: this.#options.maxPendingRequests,
+      timeoutMs: this.#options.requestTimeoutMs,
+      // Real timers follow ref()/unref() as the sockets do.
+      timers: this.#options.timers ?? {
+        setTimeout: (callback, ms) => {
+          const timer = setTimeout(callback, ms);
+          if (!this.#refed) timer.unref();
+          return timer;
+        },
+        clearTimeout: realTimers.clearTimeout,
+      },
+    });
+    this.#maxRunning = this.#options.maxQueuedMessages;
+    this.#responder = new Responder<RequestOf<T>, ResponseOf<T>>({
+      send: (peerId, content) => this.#sendMessage(peerId, content, false),
+      // Handler failures come as ERR_IPCM_HANDLER and failed answers with the
+      // send's coded error; anything else is a bug, surfaced as uncaught.
+      onError: (error, peerId) => {
+        if (error instanceof IpcmError) this.#reportError(error, peerId);
+        else
+          process.nextTick(() => {
+            throw error;
+          });
+      },
+      // A handler finished: reading resumes if it paused for running handlers.
+      onSettled: () => {
+        if (this.#paused && !this.#queue.high && this.#responder.running < this.#maxRunning) this.#resumeReading();
+      },
+    });
     // Messages queued while nobody listened go to the first 'message' listener.
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'message' && this.#queue.length > 0) process.nextTick(() => this.#flushToListeners());
     });
   }
 
-  /** Claims the id in the route directory and starts listening. */
-  protected async start(): Promise<void> {
+  /**
+   * Claims the id in the route directory and starts listening. An aborted
+   * `signal` stops the start between its steps: what was opened is closed,
+   * the claim released, and it rejects with `signal.reason`.
+   */
+  protected async start(signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
     const { id, route, listen } = this.#options;
     const transport = this.#transport;
     const claim =
@@ -248,12 +315,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
           });
     this.#claim = claim;
     try {
+      signal?.throwIfAborted();
       if (listen) {
         this.#listener = await transport.listen(claim?.path, (socket) => this.#accept(socket));
+        debugLifecycle('listen', { clientId: id });
         await claim?.publish(this.#listener.address);
       } else {
         await claim?.publish();
       }
+      signal?.throwIfAborted();
     } catch (error) {
       this.#state = 'closed';
       await this.#listener?.close();
@@ -265,8 +335,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     // the temporary files of a claim cut short), a bounded amount per start
     // and never a live entry (R37). Reaping is housekeeping: its failure is
     // not this client's.
-    await this.#routeDir?.reapStale((target) => transport.probe(target), { limit: REAP_PER_START }).catch(() => undefined);
+    const reaped = await this.#routeDir
+      ?.reapStale((target) => transport.probe(target), { limit: REAP_PER_START })
+      .catch(() => undefined);
+    if (reaped !== undefined && reaped.length > 0) debugLifecycle('reap', { clientId: id, count: reaped.length });
     this.#state = 'open';
+    if (signal?.aborted) {
+      await this.destroy().catch(() => undefined);
+      throw signal.reason;
+    }
   }
 
   /** Where this client listens: its socket path or address, as the transport reports it. */
@@ -312,7 +389,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * await client.send('worker-1', 'urgent', { timeoutMs: 1000 });
    * ```
    */
-  send(peerId: string, content: unknown, options?: SendOptions): Promise<void> {
+  send(peerId: string, content: ContentOf<T>, options?: SendOptions): Promise<void> {
+    publishSend(this.id, peerId, content);
     return this.#sendMessage(peerId, content, false, options);
   }
 
@@ -324,7 +402,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * the content cannot be sent to anyone (`ERR_IPCM_BAD_CONTENT`,
    * `ERR_IPCM_FRAME_TOO_LARGE`).
    */
-  async broadcast(content: unknown): Promise<Map<string, BroadcastResult>> {
+  async broadcast(content: ContentOf<T>): Promise<Map<string, BroadcastResult>> {
     if (this.#state !== 'open') throw this.#closedError();
     // Content that no peer could be sent is refused once, before anything is written.
     this.#encode('', content, true);
@@ -356,7 +434,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   }
 
   #sendMessage(peerId: string, content: unknown, broadcast: boolean, options?: SendOptions): Promise<void> {
-    if (this.#state !== 'open') return Promise.reject(this.#closedError());
+    if (this.#state !== 'open' && !this.#answering) return Promise.reject(this.#closedError());
     if (options !== undefined) {
       try {
         checkSendOptions(options);
@@ -499,6 +577,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    */
   #dial(peerId: string): PeerConnection {
     const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes);
+    debugLifecycle('dial', { clientId: this.id, peerId });
     this.#wire(conn);
     this.#dialing.set(peerId, conn);
     const dial = this.#connect(conn, peerId);
@@ -558,6 +637,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (conn.closing !== undefined) return;
     conn.record = record;
     conn.announced = true;
+    diag.connect(() => ({ clientId: this.id, peerId, direction }));
     this.#emit('connect', { peerId, direction });
   }
 
@@ -614,12 +694,94 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     );
   }
 
+  // ---- requests and responses ---------------------------------------------
+
+  /**
+   * Sends `value` to `peerId` as an IPC::Manager request (content
+   * `{"ipcm_request_id": uuid, "request": value}`, an ordinary message on
+   * the same connection, in order with the others) and resolves with the
+   * peer's `response` value. The response never reaches `'message'`.
+   *
+   * Rejects with `ERR_IPCM_REQUEST_TIMEOUT` after `timeoutMs` (default
+   * `requestTimeoutMs`), `signal.reason` when aborted, `ERR_IPCM_REMOTE`
+   * when the peer's handler failed (its `ipcm_error` text in
+   * `remoteMessage`), `ERR_IPCM_TOO_MANY_REQUESTS` past
+   * `maxPendingRequests`, `ERR_IPCM_CONNECTION_CLOSED` at once when the
+   * peer is known gone (its last connection closed and it is no longer
+   * listed, or its process died), `ERR_IPCM_CLIENT_CLOSED` when the client
+   * closes first, and whatever `send()` rejects with.
+   *
+   * @example
+   * ```ts
+   * const sum = await client.request('calc', { op: 'add', args: [1, 2] }, { timeoutMs: 5000 });
+   * ```
+   */
+  request(peerId: string, value: RequestOf<T>, options?: RequestOptions): Promise<ResponseOf<T>> {
+    return this.#requests.request(peerId, value, options);
+  }
+
+  /** As {@link request}, but resolves with the whole reply message (`content.response` is the value). */
+  requestMessage(
+    peerId: string,
+    value: RequestOf<T>,
+    options?: RequestOptions,
+  ): Promise<Message<ResponseContent<ResponseOf<T>>>> {
+    return this.#requests.requestMessage(peerId, value, options);
+  }
+
+  /**
+   * Answers requests: `handler(request, message)` returns (or resolves
+   * with) the response value, sent back to `message.from`; if it throws,
+   * the requester gets `ipcm_error`: the error's message when
+   * `exposeErrorDetails` (default: the client option, `false`), else
+   * IPC::Manager's generic `"Internal service error"`, and this client
+   * reports an `ERR_IPCM_HANDLER` error. Requests are then never delivered
+   * as messages; `handle(null)` stops answering (requests are delivered as
+   * plain messages again).
+   *
+   * Handlers run concurrently. Running handlers count against
+   * `maxQueuedMessages` like queued messages: at the bound, reading from
+   * peers pauses until some finish.
+   *
+   * @example
+   * ```ts
+   * client.handle(async ({ op, args: [a, b] }) => (op === 'add' ? a + b : Promise.reject(new Error(op))));
+   * ```
+   */
+  handle(handler: RequestHandler<RequestOf<T>, ResponseOf<T>> | null, options?: HandleOptions): this {
+    const expose = options?.exposeErrorDetails ?? this.#options.exposeErrorDetails;
+    this.#responder.handle(handler, { exposeErrorDetails: expose });
+    return this;
+  }
+
+  /**
+   * Lets the process exit while this client's listener, connections and
+   * request timers are all that is left (as `net.Server#unref`): for a
+   * process that only answers when asked. Without it, a client keeps the
+   * process alive until `close()`.
+   */
+  unref(): this {
+    this.#refed = false;
+    this.#listener?.unref?.();
+    for (const conn of this.#sockets) conn.socket?.unref();
+    return this;
+  }
+
+  /** Undoes {@link unref}: the client keeps the process alive again. */
+  ref(): this {
+    this.#refed = true;
+    this.#listener?.ref?.();
+    for (const conn of this.#sockets) conn.socket?.ref();
+    return this;
+  }
+
   // ---- receiving ----------------------------------------------------------
 
   #accept(socket: Socket): void {
     // Until the hello is read, a frame may be no larger than a hello can be:
     // a stranger can't make us buffer maxFrameBytes before saying who it is.
     const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES));
+    debugLifecycle('accept', { clientId: this.id });
     this.#adopt(conn, socket);
     if (this.closed) {
       conn.closing = 'client closed';
@@ -645,6 +807,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #adopt(conn: PeerConnection, socket: Socket): void {
     conn.socket = socket;
     this.#sockets.add(conn);
+    if (!this.#refed) socket.unref();
     // Reading pauses while the application is behind, but never for a
     // connection that has yet to say hello: it would time out for our fault.
     if (this.#paused && conn.peerId !== undefined) socket.pause();
@@ -722,6 +885,16 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       return;
     }
     this.#read.set(peerId, (this.#read.get(peerId) ?? 0) + 1);
+    publishMessage(this.id, message);
+    // Responses never enter the message queue; requests neither, while a
+    // handler is set.
+    if (this.#requests.accept(message)) return;
+    if (this.#responder.accept(message)) {
+      // Running handlers count like queued messages: past the bound, reading
+      // pauses until some finish (backpressure reaches the requesters).
+      if (this.#responder.running >= this.#maxRunning) this.#pauseReading();
+      return;
+    }
     this.#deliver(message);
   }
 
@@ -745,6 +918,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     conn.clearHelloTimer();
     this.#handshakes.delete(conn);
     conn.peerId = peerId;
+    debugLifecycle('hello', { clientId: this.id, peerId, direction: 'inbound' });
     this.#wire(conn);
     conn.decoder.maxFrameBytes = this.#options.maxFrameBytes; // from the next frame on
     if (this.#paused) conn.socket?.pause();
@@ -760,7 +934,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #deliver(message: Message): void {
     // Straight to listeners only when nothing older is still queued for them.
     if (this.#queue.length === 0 && this.listenerCount('message') > 0) {
-      this.#emit('message', message);
+      this.#emit('message', message as Message<ContentOf<T>>);
     } else if (this.#queue.push(message)) {
       this.#pauseReading();
     }
@@ -768,7 +942,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   #flushToListeners(): void {
     while (this.#queue.length > 0 && this.listenerCount('message') > 0) {
-      this.#emit('message', this.#queue.shift() as Message);
+      this.#emit('message', this.#queue.shift() as Message<ContentOf<T>>);
     }
   }
 
@@ -778,9 +952,9 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * (and close the peer's connection) or break the engine mid-operation, so
    * it is rethrown on its own, as an uncaught exception.
    */
-  #emit<E extends keyof ClientEvents>(event: E, ...args: ClientEvents[E]): void {
+  #emit<E extends keyof ClientEvents>(event: E, ...args: ClientEvents<ContentOf<T>>[E]): void {
     try {
-      (this.emit as (event: E, ...args: ClientEvents[E]) => boolean)(event, ...args);
+      (this.emit as (event: E, ...args: ClientEvents<ContentOf<T>>[E]) => boolean)(event, ...args);
     } catch (error) {
       process.nextTick(() => {
         throw error;
@@ -839,8 +1013,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * queue is emptied. Messages go to `'message'` listeners when there are
    * any, else to a waiting async iterator, else to this queue.
    */
-  getMessages(): Message[] {
-    return this.#queue.drain();
+  getMessages(): Message<ContentOf<T>>[] {
+    return this.#queue.drain() as Message<ContentOf<T>>[];
   }
 
   /**
@@ -851,13 +1025,13 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * for await (const message of client) console.log(message.from, message.content);
    * ```
    */
-  [Symbol.asyncIterator](): AsyncIterator<Message> {
-    return { next: () => this.#queue.next() };
+  [Symbol.asyncIterator](): AsyncIterator<Message<ContentOf<T>>> {
+    return { next: () => this.#queue.next() as Promise<IteratorResult<Message<ContentOf<T>>>> };
   }
 
   /** The same as iterating the client: `for await (const m of client.messages())`. */
-  messages(): AsyncIterableIterator<Message> {
-    const queue = this.#queue;
+  messages(): AsyncIterableIterator<Message<ContentOf<T>>> {
+    const queue = this.#queue as MessageQueue<Message<ContentOf<T>>>;
     return {
       next: () => queue.next(),
       [Symbol.asyncIterator]() {
@@ -910,8 +1084,10 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     conn.socket?.destroy();
   }
 
-  #reportError(error: IpcmError): void {
+  #reportError(error: IpcmError, peerId?: string): void {
     this.#errors++;
+    diag.error(() => ({ clientId: this.id, error, peerId }));
+    debugLifecycle('error', { clientId: this.id, peerId, error });
     // Peer-level errors never crash the process: without a listener they
     // are only counted (and carried by the 'disconnect' event).
     if (this.listenerCount('error') > 0) this.#emit('error', error);
@@ -920,6 +1096,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** The cache's dispose: a connection is leaving the cache for `reason`. */
   #retire(conn: PeerConnection, reason: string): void {
     this.#drops[reason] = (this.#drops[reason] ?? 0) + 1;
+    debugLifecycle('evict', { clientId: this.id, peerId: conn.peerId, direction: conn.direction, reason });
     conn.record = undefined;
     conn.closing ??= reason;
     const peerId = conn.peerId as string;
@@ -936,10 +1113,17 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     // Still flushing: the event waits for the socket to close, to say how
     // many accepted messages it could not write.
     if (!conn.flushed && conn.socket !== undefined && !conn.socket.destroyed) conn.disconnectReason = reason;
-    else this.#emit('disconnect', disconnectEvent(conn, reason));
+    else this.#disconnected(conn, reason);
   }
 
   #onClose(conn: PeerConnection): void {
+    debugLifecycle('close', {
+      clientId: this.id,
+      peerId: conn.peerId,
+      direction: conn.direction,
+      reason: conn.closing ?? 'closed',
+      error: conn.error,
+    });
     conn.cleanup();
     this.#dropUnread(conn);
     if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
@@ -955,10 +1139,52 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (conn.disconnectReason !== undefined) {
       const reason = conn.disconnectReason;
       conn.disconnectReason = undefined;
-      this.#emit('disconnect', disconnectEvent(conn, reason));
+      this.#disconnected(conn, reason);
     }
     this.#foldCounts(conn);
+    if (conn.peerId !== undefined) this.#checkPeerGone(conn.peerId);
     if (this.#sockets.size === 0) this.#socketsClosed?.();
+  }
+
+  /**
+   * True when the route directory says `peerId` is gone: not listed, its
+   * process dead, or its listening entry refusing connections (a killed
+   * process's socket closes at once, before its pid is reaped). A static
+   * peer is never known gone.
+   */
+  async #peerIsGone(peerId: string): Promise<boolean> {
+    if (this.#transport.resolveStatic?.(peerId) !== undefined || this.#routeDir === undefined) return false;
+    const entry = await this.#routeDir.lookup(peerId);
+    if (entry === undefined || !entry.alive) return true;
+    if (entry.kind === 'marker') return false;
+    const target = entry.kind === 'socket' ? { kind: entry.kind, path: entry.path } : { kind: entry.kind, path: entry.path, address: entry.address };
+    return (await this.#transport.probe(target)) === 'stale';
+  }
+
+  /** Announces that an announced connection left the client. */
+  #disconnected(conn: PeerConnection, reason: string): void {
+    diag.disconnect(() => ({ clientId: this.id, peerId: conn.peerId ?? '', direction: conn.direction, reason, error: conn.error }));
+    this.#emit('disconnect', disconnectEvent(conn, reason));
+  }
+
+  /**
+   * The last connection to `peerId` closed while requests wait on it: if
+   * the peer is gone (no longer listed, or its process died), they are
+   * rejected at once instead of waiting out their timeout. A peer still
+   * listed may answer over a new connection, so its requests wait.
+   */
+  #checkPeerGone(peerId: string): void {
+    if (!this.#requests.waitsOn(peerId) || this.#connectionTo(peerId) !== undefined) return;
+    this.#peerIsGone(peerId).then(
+      (gone) => {
+        if (!gone || this.#connectionTo(peerId) !== undefined) return;
+        this.#requests.peerGone(
+          peerId,
+          new ConnectionClosedError(`peer ${JSON.stringify(peerId)} is gone (its connection closed and it is no longer listed or running)`),
+        );
+      },
+      () => undefined, // the directory cannot be read: the timeout still applies
+    );
   }
 
   /** Moves a closed connection's send counts into the client's totals. */
@@ -1105,6 +1331,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       undelivered: this.#undelivered,
       open: { outbound, inbound },
       cache: this.#cache.stats(),
+      requests: this.#requests.stats(),
+      responder: this.#responder.stats(),
     };
   }
 
@@ -1118,9 +1346,27 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * and ends every connection (destroying those that linger past
    * `lingerMs`), writes the `.stats` file and ends message iteration.
    * Later sends reject with `ERR_IPCM_CLIENT_CLOSED`. Idempotent.
+   *
+   * Requests: the handler is removed first; answers of handlers already
+   * running are still sent (waiting for them at most `lingerMs`; sends made
+   * meanwhile still go out); requests still waiting for a response are
+   * rejected with `ERR_IPCM_CLIENT_CLOSED` once the connections have closed
+   * (a response may still arrive while they flush).
+   *
+   * An aborted `signal` turns the close into {@link destroy}.
    */
-  close(): Promise<void> {
+  close(options?: CloseOptions): Promise<void> {
+    const signal = options?.signal;
+    if (signal?.aborted) return this.destroy();
     this.#closed ??= this.#shutdown(false);
+    if (signal !== undefined && this.#state !== 'closed') {
+      const onAbort = (): void => void this.destroy();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#closed.then(
+        () => signal.removeEventListener('abort', onAbort),
+        () => signal.removeEventListener('abort', onAbort),
+      );
+    }
     return this.#closed;
   }
 
@@ -1138,7 +1384,9 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     } else if (this.#state === 'closing') {
       // A graceful close in progress becomes a forced one.
       this.#forced = true;
+      this.#answering = false;
       const closedError = this.#closedError();
+      this.#requests.close(closedError);
       for (const conn of this.#sockets) conn.destroy(closedError);
     }
     return this.#closed;
@@ -1151,6 +1399,16 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   async #shutdown(force: boolean): Promise<void> {
     this.#state = 'closing';
     this.#forced = force;
+    debugLifecycle('close', { clientId: this.id, reason: force ? 'destroy' : 'close' });
+    this.#responder.handle(null);
+    if (force) {
+      this.#requests.close(this.#closedError());
+    } else if (this.#responder.running > 0) {
+      // Answers to requests already taken go out before the connections end.
+      this.#answering = true;
+      await withTimeout(this.#responder.whenIdle(), this.#options.lingerMs);
+      this.#answering = false;
+    }
     const listenerClosed = this.#listener?.close();
     for (const conn of this.#handshakes) conn.socket?.destroy();
     if (force) {
@@ -1172,6 +1430,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#cache.drop((): boolean => true, 'client closed');
     if (this.#sockets.size === 0) this.#socketsClosed?.();
     await Promise.all([listenerClosed, allClosed]);
+    this.#requests.close(this.#closedError());
     // Whatever happens to the files, the client ends closed and iteration ends.
     let failure: RouteError | undefined;
     const claim = this.#claim;

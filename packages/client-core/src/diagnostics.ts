@@ -118,6 +118,21 @@ export const diag = {
   },
 };
 
+/**
+ * The per-message forms of `diag.send` and `diag.message`, for the
+ * client's hot paths: the arguments are passed as they are, so an
+ * unobserved send or message costs one `hasSubscribers` test and not even
+ * a closure.
+ */
+export function publishSend(clientId: string, peerId: string, content: unknown): void {
+  if (sendChannel.hasSubscribers) sendChannel.publish({ clientId, peerId, content } satisfies SendDiagnostic);
+}
+
+/** See {@link publishSend}. */
+export function publishMessage(clientId: string, message: Message): void {
+  if (messageChannel.hasSubscribers) messageChannel.publish({ clientId, message } satisfies MessageDiagnostic);
+}
+
 // ---- NODE_DEBUG=ipcm -------------------------------------------------------
 
 /** The life-cycle events `NODE_DEBUG=ipcm` prints. */

@@ -66,9 +66,9 @@ export type {
 export type { Transport, TransportListener, DialTarget, ListeningEntryKind } from './transport.js';
 export { whenSocketReady } from './socket-ready.js';
 export { realTimers } from './options.js';
-export type { ClientOptions, Clock, Timers, SendOptions } from './options.js';
+export type { ClientOptions, Clock, Timers, SendOptions, CreateOptions } from './options.js';
 export { Client } from './client.js';
-export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
+export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats, CloseOptions } from './client.js';
 export type { Direction } from './peer-connection.js';
 export type {
   PeerDirectory,

@@ -26,6 +26,11 @@ export class MessageQueue<T> {
     return this.#closed;
   }
 
+  /** True from passing the high-water mark until falling to half of it. */
+  get high(): boolean {
+    return this.#high;
+  }
+
   /** Whether an async iterator is waiting for the next item. */
   get hasWaiter(): boolean {
     return this.#waiters.length > 0;

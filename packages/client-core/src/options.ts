@@ -29,6 +29,15 @@ export interface SendOptions {
   timeoutMs?: number | undefined;
 }
 
+/** Options of a transport's `create()` (its second argument), beside the client's own options. */
+export interface CreateOptions {
+  /**
+   * Aborts the start: it stops between its steps, closes what it opened,
+   * releases the id's claim, and `create()` rejects with `signal.reason`.
+   */
+  signal?: AbortSignal | undefined;
+}
+
 /** Options every @ipcm client accepts, whatever its transport. */
 export interface ClientOptions {
   /**
@@ -116,4 +125,30 @@ export interface ClientOptions {
   serializer?: Serializer;
   /** Monotonic clock for idleness and ages. @default performance */
   clock?: Clock;
+  /**
+   * Timer functions for the client's timeouts (request timeouts); tests
+   * inject fake ones so a 30 s timeout takes no real time.
+   * @default realTimers
+   */
+  timers?: Timers;
+  /**
+   * Most requests (`client.request()`) waiting for a response at once; one
+   * more is rejected at once with `ERR_IPCM_TOO_MANY_REQUESTS`.
+   * @default 10000
+   */
+  maxPendingRequests?: number;
+  /**
+   * Timeout of a request that names none (`client.request(peer, v, {
+   * timeoutMs })`), in ms; `Infinity` waits until answered, aborted, the
+   * peer is gone or the client closes.
+   * @default 30000
+   */
+  requestTimeoutMs?: number;
+  /**
+   * Default of `client.handle()`'s `exposeErrorDetails`: send a failing
+   * handler's error message to the requester (else IPC::Manager's generic
+   * `"Internal service error"`).
+   * @default false
+   */
+  exposeErrorDetails?: boolean;
 }

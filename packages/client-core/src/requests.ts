@@ -288,6 +288,11 @@ export class RequestTable<Req = unknown, Res = unknown> {
     return this.#closedError !== undefined;
   }
 
+  /** True when a request to `peerId` waits for its response. */
+  waitsOn(peerId: string): boolean {
+    return this.#byPeer.has(peerId);
+  }
+
   /** Requests waiting for a response now. */
   get pending(): number {
     return this.#pending.size;

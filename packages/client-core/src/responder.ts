@@ -36,6 +36,12 @@ export interface ResponderOptions<Res = unknown> {
    * exception from it is rethrown on its own (queueMicrotask).
    */
   onError(error: Error, peerId: string): void;
+  /**
+   * Called each time a handler's answer is finished (sent or failed), after
+   * `running` fell by one: the client resumes reading from peers it paused
+   * because too many handlers ran at once.
+   */
+  onSettled?: (() => void) | undefined;
 }
 
 /** Counters of a {@link Responder}. */
@@ -81,12 +87,14 @@ export class Responder<Req = unknown, Res = unknown> {
   #handlerErrors = 0;
   #sendFailures = 0;
   #idle: Array<() => void> = [];
+  readonly #onSettled: (() => void) | undefined;
 
   constructor(options: ResponderOptions<Res>) {
     if (typeof options?.send !== 'function') throw new TypeError('send must be a function');
     if (typeof options.onError !== 'function') throw new TypeError('onError must be a function');
     this.#send = options.send;
     this.#onError = options.onError;
+    this.#onSettled = options.onSettled;
   }
 
   /**
@@ -101,6 +109,11 @@ export class Responder<Req = unknown, Res = unknown> {
     }
     this.#handler = handler ?? undefined;
     this.#expose = expose ?? false;
+  }
+
+  /** Handlers running now (their response not sent yet). */
+  get running(): number {
+    return this.#running;
   }
 
   /** True while a handler is set. */
@@ -120,7 +133,27 @@ export class Responder<Req = unknown, Res = unknown> {
     if (handler === undefined || !isRequestContent(message.content)) return false;
     this.#received++;
     this.#running++;
-    void this.#answer(handler, message as Message<RequestContent<Req>>, this.#expose);
+    const request = message as Message<RequestContent<Req>>;
+    const id = request.content.ipcm_request_id;
+    const expose = this.#expose;
+    let result: Res | Promise<Res>;
+    try {
+      result = handler(request.content.request, request);
+    } catch (thrown) {
+      this.#respond(message.from, this.#failure(id, message.from, thrown, expose));
+      return true;
+    }
+    // A handler that answers at once is answered in this turn, with no
+    // promise of ours in between (the common case of a fast service).
+    if (isThenable(result)) {
+      // Promise.resolve: a foreign thenable whose then() throws still settles.
+      Promise.resolve(result).then(
+        (value) => this.#respond(message.from, responseContent(id, value)),
+        (thrown: unknown) => this.#respond(message.from, this.#failure(id, message.from, thrown, expose)),
+      );
+    } else {
+      this.#respond(message.from, responseContent(id, result));
+    }
     return true;
   }
 
@@ -145,30 +178,41 @@ export class Responder<Req = unknown, Res = unknown> {
     };
   }
 
-  async #answer(handler: RequestHandler<Req, Res>, message: Message<RequestContent<Req>>, expose: boolean): Promise<void> {
-    const peerId = message.from;
-    const id = message.content.ipcm_request_id;
-    let content: ResponseContent<Res>;
+  /** The `ipcm_error` response to a failed handler, reported as `ERR_IPCM_HANDLER`. */
+  #failure(id: string, peerId: string, thrown: unknown, expose: boolean): ResponseContent<Res> {
+    this.#handlerErrors++;
+    this.#report(new HandlerError(`the request handler failed answering ${JSON.stringify(peerId)}`, { cause: thrown }), peerId);
+    return responseContent<Res>(id, null as Res, expose ? errorText(thrown) : GENERIC_HANDLER_ERROR);
+  }
+
+  /** Sends one answer; its handler is then no longer running. */
+  #respond(peerId: string, content: ResponseContent<Res>): void {
+    let sending: Promise<void>;
     try {
-      content = responseContent(id, await handler(message.content.request, message));
-    } catch (thrown) {
-      this.#handlerErrors++;
-      content = responseContent<Res>(id, null as Res, expose ? errorText(thrown) : GENERIC_HANDLER_ERROR);
-      this.#report(new HandlerError(`the request handler failed answering ${JSON.stringify(peerId)}`, { cause: thrown }), peerId);
-    }
-    try {
-      await this.#send(peerId, content);
-      this.#responded++;
+      sending = this.#send(peerId, content);
     } catch (error) {
-      this.#sendFailures++;
-      this.#report(error instanceof Error ? error : new Error(String(error)), peerId);
-    } finally {
-      if (--this.#running === 0 && this.#idle.length > 0) {
-        const waiting = this.#idle;
-        this.#idle = [];
-        for (const resolve of waiting) resolve();
-      }
+      sending = Promise.reject(error);
     }
+    sending.then(
+      () => {
+        this.#responded++;
+        this.#settled();
+      },
+      (error: unknown) => {
+        this.#sendFailures++;
+        this.#report(error instanceof Error ? error : new Error(String(error)), peerId);
+        this.#settled();
+      },
+    );
+  }
+
+  #settled(): void {
+    if (--this.#running === 0 && this.#idle.length > 0) {
+      const waiting = this.#idle;
+      this.#idle = [];
+      for (const resolve of waiting) resolve();
+    }
+    this.#onSettled?.();
   }
 
   #report(error: Error, peerId: string): void {
@@ -191,4 +235,12 @@ function errorText(thrown: unknown): string {
   } catch {
     return GENERIC_HANDLER_ERROR;
   }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -24,6 +24,10 @@ export interface TransportListener {
   readonly address?: RouteAddress;
   /** Stop accepting connections. Established connections are not touched. */
   close(): Promise<void>;
+  /** Optional: let the process exit while only this listener is open (`net.Server#unref`). */
+  unref?(): void;
+  /** Optional: undoes {@link unref} (`net.Server#ref`). */
+  ref?(): void;
 }
 
 /**

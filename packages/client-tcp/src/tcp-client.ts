@@ -1,4 +1,4 @@
-import { Client, IllegalConstructorError } from '@ipcm/client-core';
+import { Client, IllegalConstructorError, type CreateOptions, type PeerTypes } from '@ipcm/client-core';
 import type { TcpClientOptions } from './options.js';
 import { TCP_OPTION_NAMES, checkTcpOptions } from './tcp-settings.js';
 import { TcpTransport } from './tcp-transport.js';
@@ -15,7 +15,7 @@ import { TcpTransport } from './tcp-transport.js';
  * await client.send('b', { hello: 'b' });
  * ```
  */
-export class TcpClient extends Client {
+export class TcpClient<T extends PeerTypes = PeerTypes> extends Client<T> {
   private constructor(options: TcpClientOptions) {
     // `private` holds only in TypeScript: from JavaScript, `new` would make
     // a client that was never started and says "closed" on its first send.
@@ -27,17 +27,19 @@ export class TcpClient extends Client {
 
   /**
    * Creates a client, claims its id in the route directory (if one is given)
-   * and starts listening (unless `listen: false`).
+   * and starts listening (unless `listen: false`). `T` declares what peers
+   * exchange (see `PeerTypes`); an aborted `signal` stops the start,
+   * releases the claim and rejects with its reason.
    */
-  static async create(options: TcpClientOptions): Promise<TcpClient> {
+  static async create<T extends PeerTypes = PeerTypes>(options: TcpClientOptions, create?: CreateOptions): Promise<TcpClient<T>> {
     creating = true;
-    let client: TcpClient;
+    let client: TcpClient<T>;
     try {
-      client = new TcpClient(options);
+      client = new TcpClient<T>(options);
     } finally {
       creating = false;
     }
-    await client.start();
+    await client.start(create?.signal);
     return client;
   }
 }

@@ -67,6 +67,8 @@ export class TcpTransport implements Transport {
       close: async () => {
         if (server.listening) server.close();
       },
+      unref: () => void server.unref(),
+      ref: () => void server.ref(),
     };
   }
 

@@ -8,7 +8,7 @@ import { TcpClient } from '../src/index.js';
 /** The TCP transport as the conformance suite drives it. */
 export const tcpTarget: ConformanceTarget = {
   name: 'tcp',
-  create: (options) => TcpClient.create(options),
+  create: (options, create) => TcpClient.create(options, create),
   childModule: { path: path.resolve(__dirname, '../dist/index.js'), exportName: 'TcpClient' },
   rawConnect: async (route, peerId) => {
     const dir = await RouteDirectory.open(route, { create: false });

@@ -1,4 +1,11 @@
-import { Client, IllegalConstructorError, InvalidOptionError, type ClientOptions } from '@ipcm/client-core';
+import {
+  Client,
+  IllegalConstructorError,
+  InvalidOptionError,
+  type ClientOptions,
+  type CreateOptions,
+  type PeerTypes,
+} from '@ipcm/client-core';
 import { describeValue } from '@ipcm/client-core/internal';
 import { UnixTransport } from './unix-transport.js';
 
@@ -20,7 +27,7 @@ export interface UnixClientOptions extends ClientOptions {
  * await client.send('bob', { hello: 'bob' });
  * ```
  */
-export class UnixClient extends Client {
+export class UnixClient<T extends PeerTypes = PeerTypes> extends Client<T> {
   private constructor(options: UnixClientOptions) {
     // `private` holds only in TypeScript: from JavaScript, `new` would make
     // a client that was never started and says "closed" on its first send.
@@ -33,16 +40,22 @@ export class UnixClient extends Client {
     super(options, new UnixTransport());
   }
 
-  /** Creates a client, claims its id in the route directory and starts listening (unless `listen: false`). */
-  static async create(options: UnixClientOptions): Promise<UnixClient> {
+  /**
+   * Creates a client, claims its id in the route directory and starts
+   * listening (unless `listen: false`). `T` declares what peers exchange
+   * (see `PeerTypes`): `UnixClient.create<Calc>(...)` types message content,
+   * request and response values; `unknown` by default. An aborted
+   * `signal` stops the start, releases the claim and rejects with its reason.
+   */
+  static async create<T extends PeerTypes = PeerTypes>(options: UnixClientOptions, create?: CreateOptions): Promise<UnixClient<T>> {
     creating = true;
-    let client: UnixClient;
+    let client: UnixClient<T>;
     try {
-      client = new UnixClient(options);
+      client = new UnixClient<T>(options);
     } finally {
       creating = false;
     }
-    await client.start();
+    await client.start(create?.signal);
     return client;
   }
 }

@@ -46,6 +46,8 @@ export class UnixTransport implements Transport {
         : new RouteError(`listening socket did not appear at ${entryPath}: ${(error as Error).message}`, { cause: error });
     }
     return {
+      unref: () => void server.unref(),
+      ref: () => void server.ref(),
       // Resolve once no longer accepting; established connections belong to
       // the client, which closes them itself (server.close's own callback
       // would wait for all of them).

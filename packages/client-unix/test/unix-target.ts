@@ -6,7 +6,7 @@ import { UnixClient } from '../src/index.js';
 /** The Unix transport as the conformance suite drives it. */
 export const unixTarget: ConformanceTarget = {
   name: 'unix',
-  create: (options) => UnixClient.create(options),
+  create: (options, create) => UnixClient.create(options, create),
   childModule: { path: path.resolve(__dirname, '../dist/index.js'), exportName: 'UnixClient' },
   rawConnect: async (route, peerId) => {
     const dir = await RouteDirectory.open(route, { create: false });

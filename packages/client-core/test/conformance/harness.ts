@@ -10,6 +10,7 @@ import {
   spawnRoute,
   type Client,
   type ClientOptions,
+  type CreateOptions,
   type IpcmError,
   type Message,
 } from '@ipcm/client-core';
@@ -19,7 +20,7 @@ export interface ConformanceTarget {
   /** `'unix'` or `'tcp'`: used in test names. */
   readonly name: string;
   /** Creates and starts a client of this transport. */
-  create(options: ClientOptions & { route: string }): Promise<Client>;
+  create(options: ClientOptions & { route: string }, create?: CreateOptions): Promise<Client>;
   /** The module (compiled, absolute path) and export a child process loads to make a client. */
   readonly childModule: { readonly path: string; readonly exportName: string };
   /** Extra options a child needs (for example TCP host), merged into its client options. */
@@ -55,8 +56,14 @@ export interface ChildSpec {
  * report: `{ ready: true, pid, address }`, or `{ error }` when the client
  * could not be created or the process exited first. The caller kills it.
  */
-export function forkPeer(spec: ChildSpec): ChildPeer & { readonly ready: Promise<Record<string, unknown>> } {
-  const child = fork(FIXTURE, [JSON.stringify(spec)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function forkPeer(
+  spec: ChildSpec,
+  options: { readonly env?: NodeJS.ProcessEnv; readonly pipeStderr?: boolean } = {},
+): ChildPeer & { readonly ready: Promise<Record<string, unknown>> } {
+  const child = fork(FIXTURE, [JSON.stringify(spec)], {
+    stdio: ['ignore', 'inherit', options.pipeStderr === true ? 'pipe' : 'inherit', 'ipc'],
+    ...(options.env === undefined ? {} : { env: options.env }),
+  });
   const exited = once(child, 'exit').then(() => undefined);
   let seq = 0;
   const pending = new Map<number, (reply: Record<string, unknown>) => void>();
@@ -143,6 +150,7 @@ export class Harness {
     id: string,
     options: Record<string, unknown> = {},
     extra: Pick<ChildSpec, 'mode'> = {},
+    fork: Parameters<typeof forkPeer>[1] = {},
   ): Promise<ChildPeer & { ready: Record<string, unknown> }> {
     const spec: ChildSpec = {
       module: this.target.childModule.path,
@@ -150,7 +158,7 @@ export class Harness {
       options: { id, route: this.route, ...this.target.childOptions, ...options },
       ...extra,
     };
-    const peer = forkPeer(spec);
+    const peer = forkPeer(spec, fork);
     this.#children.push(peer);
     return { ...peer, ready: await peer.ready };
   }
