@@ -1,7 +1,8 @@
 import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
 import { validatePeerId } from './message.js';
-import type { ClientOptions, Clock } from './options.js';
+import type { ClientOptions, Clock, Timers } from './options.js';
+import type { PeerDirectory } from './peer-directory.js';
 import type { Serializer } from './serializer.js';
 import { checkIntegerOption, checkOptionNames, describeValue as describe } from './option-checks.js';
 import { InvalidOptionError } from './errors.js';
@@ -10,6 +11,7 @@ import { InvalidOptionError } from './errors.js';
 export const CLIENT_OPTION_NAMES = [
   'id',
   'route',
+  'directory',
   'listen',
   'maxConnections',
   'maxOutbound',
@@ -24,6 +26,7 @@ export const CLIENT_OPTION_NAMES = [
   'maxQueuedMessages',
   'serializer',
   'clock',
+  'timers',
 ] as const satisfies ReadonlyArray<keyof ClientOptions>;
 // Fails to compile when ClientOptions gains a field not listed above.
 const allListed: Exclude<keyof ClientOptions, (typeof CLIENT_OPTION_NAMES)[number]> extends never ? true : never = true;
@@ -33,6 +36,7 @@ void allListed;
 export interface ResolvedOptions {
   readonly id: string;
   readonly route: string | undefined;
+  readonly directory: PeerDirectory | undefined;
   readonly listen: boolean;
   readonly maxConnections: number | null;
   readonly maxOutbound: number | null;
@@ -47,6 +51,7 @@ export interface ResolvedOptions {
   readonly maxQueuedMessages: number;
   readonly serializer: Serializer | undefined;
   readonly clock: Clock | undefined;
+  readonly timers: Timers | undefined;
 }
 
 /**
@@ -63,6 +68,16 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
   if (options.route !== undefined && (typeof options.route !== 'string' || options.route === '')) {
     throw new InvalidOptionError(`route must be a non-empty directory path; received ${describe(options.route)}`);
   }
+  const directory = options.directory;
+  if (directory !== undefined && (typeof directory?.register !== 'function' || typeof directory.lookup !== 'function' || typeof directory.watch !== 'function')) {
+    throw new InvalidOptionError(`directory must be a PeerDirectory; received ${describe(directory)}`);
+  }
+  if (directory !== undefined && options.route !== undefined) {
+    throw new InvalidOptionError('give either route (the shorthand for a route directory) or directory, not both');
+  }
+  if (options.timers !== undefined && (typeof options.timers?.setTimeout !== 'function' || typeof options.timers.clearTimeout !== 'function')) {
+    throw new InvalidOptionError(`timers must have setTimeout() and clearTimeout() functions; received ${describe(options.timers)}`);
+  }
   if (options.listen !== undefined && typeof options.listen !== 'boolean') {
     throw new InvalidOptionError(`listen must be a boolean; received ${describe(options.listen)}`);
   }
@@ -75,6 +90,7 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
   return {
     id: options.id,
     route: options.route,
+    directory,
     listen: options.listen ?? true,
     maxConnections: capacity('maxConnections', options.maxConnections, 64),
     maxOutbound: capacity('maxOutbound', options.maxOutbound, null),
@@ -89,6 +105,7 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
     maxQueuedMessages: checkIntegerOption('maxQueuedMessages', options.maxQueuedMessages, 10_000, 1),
     serializer: options.serializer,
     clock: options.clock,
+    timers: options.timers,
   };
 }
 

@@ -15,6 +15,7 @@ export {
   UnknownPeerError,
   PeerNotListeningError,
   WrongTransportError,
+  WaitTimeoutError,
   ConnectError,
   ConnectionClosedError,
   BackpressureError,
