@@ -75,7 +75,7 @@ export type { RoleHostConnection, RoleHostContext } from './role-host.js';
 export { realTimers } from './options.js';
 export type { ClientOptions, Clock, Timers, SendOptions } from './options.js';
 export { Client } from './client.js';
-export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats } from './client.js';
+export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats, PeerEvent, WaitForPeerOptions } from './client.js';
 export type { Direction } from './peer-connection.js';
 export type {
   PeerDirectory,
