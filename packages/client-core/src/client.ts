@@ -591,7 +591,7 @@ export class Client
    * made while the peer is looked up queue on it in order (R26).
    */
   #dial(peerId: string): PeerConnection {
-    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes);
+    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#timers);
     this.#wire(conn);
     this.#dialing.set(peerId, conn);
     const dial = this.#connect(conn, peerId);
@@ -707,7 +707,7 @@ export class Client
   #accept(socket: Socket): void {
     // Until the hello is read, a frame may be no larger than a hello can be:
     // a stranger can't make us buffer maxFrameBytes before saying who it is.
-    const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES));
+    const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES), this.#timers);
     this.#adopt(conn, socket);
     if (this.closed) {
       conn.closing = 'client closed';
