@@ -17,19 +17,25 @@ export const MAX_QUEUED_EVENTS = 1024;
 
 class Watcher {
   readonly events: DirectoryEvent[] = [];
-  /** The queue overflowed (or events may have been missed): the next read is a resync. */
-  resync = false;
+  /**
+   * The next read is a resync: at the start of every watch (the contract:
+   * each iteration starts with the current list), and after the queue
+   * overflowed.
+   */
+  resync = true;
   ended = false;
   wake: (() => void) | undefined;
 
   push(event: DirectoryEvent): void {
     if (this.ended) return;
     if (event.type === 'resync') {
+      // While this watcher's own resync was pending, events kept queueing
+      // (all of them, in order): they follow the list, harmless if it already
+      // saw them, not lost if not. A resync of the hub's supersedes them.
+      const during = this.resync ? this.events.splice(0) : [];
       this.events.length = 0;
       this.resync = false;
-      this.events.push(event);
-    } else if (this.resync) {
-      return;
+      this.events.push(event, ...during);
     } else if (this.events.length >= MAX_QUEUED_EVENTS) {
       this.events.length = 0;
       this.resync = true;
@@ -78,6 +84,8 @@ export class WatchHub {
     this.#watchers.add(watcher);
     if (this.#watchers.size === 1) this.#start();
     try {
+      // Subscribed before the first list: every change after it reaches us.
+      await this.#live;
       for (;;) {
         if (watcher.resync) {
           const peers = await this.#store.list().catch(() => undefined);
