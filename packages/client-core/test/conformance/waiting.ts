@@ -1,6 +1,7 @@
-import { ClientClosedError, FsDirectory, WaitTimeoutError, WrongTransportError, type Client, type PeerEvent } from '@ipcm/client-core';
+import { unlink } from 'node:fs/promises';
+import { ClientClosedError, FsDirectory, IdInUseError, WaitTimeoutError, WrongTransportError, type Client, type PeerEvent } from '@ipcm/client-core';
 import { FakeTimers } from '../fake-timers.js';
-import { Harness, nextMessages, type ConformanceTarget } from './harness.js';
+import { Harness, nextErrors, nextMessages, type ConformanceTarget } from './harness.js';
 
 /**
  * Drives `timers` until `promise` settles: each round moves fake time by
@@ -127,6 +128,28 @@ export function defineWaitingSuite(target: ConformanceTarget): void {
       carol.process.kill('SIGKILL');
       await carol.exited;
       await drive(downCarol, timers, 2000);
+    });
+
+    test('a lost id (its lock gone, seen by the check on the injected timers) is an ERR_IPCM_ID_IN_USE error; the client stops accepting, open connections go on', async () => {
+      const timers = new FakeTimers();
+      const alice = await h.client('alice', { timers });
+      const bob = await h.client('bob');
+      const first = nextMessages(alice, 1);
+      await bob.send('alice', 'before');
+      await first;
+      const errors = nextErrors(alice, 1);
+      await unlink(`${await h.entryPath('alice')}.pid`);
+      timers.advance(5000); // the registration's check interval
+      const [error] = await errors;
+      expect(error).toBeInstanceOf(IdInUseError);
+      expect(error).toMatchObject({ code: 'ERR_IPCM_ID_IN_USE' });
+      const carol = await h.client('carol');
+      await expect(carol.send('alice', 'after')).rejects.toMatchObject({
+        code: expect.stringMatching(/^ERR_IPCM_(UNKNOWN_PEER|CONNECT)$/),
+      });
+      const still = nextMessages(alice, 1);
+      await bob.send('alice', 'still open');
+      expect((await still)[0]).toMatchObject({ content: 'still open' });
     });
   });
 }
