@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ConnCache, type ConnCacheStats } from '@ipcm/conncache';
 import {
@@ -704,7 +704,7 @@ export class Client
 
   // ---- receiving ----------------------------------------------------------
 
-  #accept(socket: Socket): void {
+  #accept(socket: Duplex): void {
     // Until the hello is read, a frame may be no larger than a hello can be:
     // a stranger can't make us buffer maxFrameBytes before saying who it is.
     const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES), this.#timers);
@@ -730,7 +730,7 @@ export class Client
   }
 
   /** Wires a socket's events to the engine. Every socket gets an 'error' listener at once. */
-  #adopt(conn: PeerConnection, socket: Socket): void {
+  #adopt(conn: PeerConnection, socket: Duplex): void {
     conn.socket = socket;
     this.#sockets.add(conn);
     // Reading pauses while the application is behind, but never for a

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ConnRecord } from '@ipcm/conncache';
 import { FrameDecoder } from './frame-decoder.js';
 import { ConnectionClosedError, IpcmError } from './errors.js';
@@ -71,7 +72,7 @@ export class PeerConnection {
   readonly direction: Direction;
   /** The peer's id: the dialled id, or the id from the peer's hello. */
   peerId: string | undefined;
-  socket: Socket | undefined;
+  socket: Duplex | undefined;
   readonly decoder: FrameDecoder;
   /** The cache record while this connection is in the client's cache. */
   record: ConnRecord<PeerConnection, Direction, string> | undefined;

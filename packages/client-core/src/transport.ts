@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { EntryProbe, RouteAddress } from './route-types.js';
 import type { PeerDirectory } from './peer-directory.js';
 
@@ -49,16 +49,18 @@ export interface Transport {
    * Start listening. `entryPath` is the route entry this client owns (if it
    * uses a route directory): a socket transport binds there and leaves the
    * file mode 0600; an address transport returns the address to publish.
-   * `onConnection` receives each accepted socket; the engine owns it from
+   * `onConnection` receives each accepted connection, any `stream.Duplex`
+   * (a `net.Socket`, a TLS socket, one end of an in-memory pair in a test:
+   * the engine uses only the Duplex API); the engine owns it from
    * then on (it attaches its own `'error'` listener immediately).
    */
-  listen(entryPath: string | undefined, onConnection: (socket: Socket) => void): Promise<TransportListener>;
+  listen(entryPath: string | undefined, onConnection: (socket: Duplex) => void): Promise<TransportListener>;
   /**
    * Open a connection to a peer. Returns the socket at once (writes made
    * before it is ready are queued by the socket) and a promise that settles
    * when it is ready for use (after TLS, if any) or failed.
    */
-  connect(target: DialTarget): { socket: Socket; ready: Promise<void> };
+  connect(target: DialTarget): { socket: Duplex; ready: Promise<void> };
   /**
    * Whether a listening entry found in the route directory is alive, used to
    * decide whether a leftover entry may be reaped: `'stale'` only when the
