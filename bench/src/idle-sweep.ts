@@ -171,7 +171,7 @@ function clientShapedSubject(idle: number): Subject {
   let time = 0;
   const now = (): number => time;
   const cache = new ConnCache<RoleHostConnection, Direction, string>({ totalCapacity: null, clock: { now }, dispose: () => {} });
-  const host = createRoleHost(cache, { now, toEpoch: (time) => time, reason: () => 'idle' });
+  const host = createRoleHost(cache, { now, toEpoch: (time) => time });
   const keys: string[][] = [];
   return {
     sweep(_variant, at, cutoffAge) {

@@ -1,9 +1,12 @@
 // A transport of your own.
 //
 // @ipcm/client-core knows no transport. A client is its engine (frames,
-// hello, messages, the route directory), the connection cache
-// (@ipcm/conncache) and the connection role (@ipcm/connection-role), over
-// whatever implements the `Transport` interface. This file adds one:
+// hello, messages), the connection cache (@ipcm/conncache) and the
+// connection role (@ipcm/connection-role), over two interfaces: a
+// `Transport` (moves bytes: listen, connect, probe) and a `PeerDirectory`
+// (who exists and where: here the filesystem route directory, given as
+// `directory`; Redis or a static map would do as well). This file adds a
+// transport:
 // Linux abstract-namespace sockets, whose names live in the kernel (no
 // socket file; the name goes away with the listener). Elsewhere it falls back
 // to a socket file of its own naming in the temp directory. Then two such
@@ -17,6 +20,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   Client,
+  FsDirectory,
   WrongTransportError,
   whenSocketReady,
   removeRoute,
@@ -38,12 +42,12 @@ interface AbstractAddress extends RouteAddress {
   readonly name: string;
 }
 
-function isAbstractAddress(address: RouteAddress | undefined): address is AbstractAddress {
+export function isAbstractAddress(address: RouteAddress | undefined): address is AbstractAddress {
   return address?.transport === 'abstract' && typeof address['name'] === 'string';
 }
 
 /** Where a socket name lives: the abstract namespace on Linux, a file elsewhere. */
-function socketPath(name: string): string {
+export function socketPath(name: string): string {
   return process.platform === 'linux' ? `\0${name}` : path.join(os.tmpdir(), `${name}.sock`);
 }
 
@@ -108,10 +112,13 @@ export async function main(): Promise<void> {
   const route = await spawnRoute({ prefix: 'ipcm-abs-' });
   let now = 0;
   const clock = { now: () => now }; // alice's idleness runs on this clock
-  const alice = await AbstractClient.create({ id: 'alice', route, clock });
-  const bob = await AbstractClient.create({ id: 'bob', route });
+  // The directory is ours: the client registers and looks up in it, we close it.
+  const directory = await FsDirectory.open(route);
+  const alice = await AbstractClient.create({ id: 'alice', directory, clock });
+  const bob = await AbstractClient.create({ id: 'bob', route }); // `route`: the shorthand for the same
   try {
     console.log(`alice listens at ${JSON.stringify(alice.address)}`);
+    await alice.waitForPeer('bob', { timeoutMs: 5000 });
     console.log(`alice.listeningPeers() → [${(await alice.listeningPeers()).join(', ')}]`);
 
     const toBob = once(bob, 'message');
@@ -136,6 +143,7 @@ export async function main(): Promise<void> {
     console.log(`alice's cache: size ${alice.stats().cache.size}, drops.idle ${alice.stats().cache.drops['idle'] ?? 0}`);
   } finally {
     await Promise.all([alice.close(), bob.close()]);
+    await directory.close();
     await removeRoute(route);
   }
 }

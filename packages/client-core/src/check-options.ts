@@ -2,6 +2,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
 import { validatePeerId } from './message.js';
 import type { ClientOptions, Clock, Timers } from './options.js';
+import type { PeerDirectory } from './peer-directory.js';
 import type { Serializer } from './serializer.js';
 import { checkIntegerOption, checkOptionNames, describeValue as describe } from './option-checks.js';
 import { InvalidOptionError } from './errors.js';
@@ -10,6 +11,7 @@ import { InvalidOptionError } from './errors.js';
 export const CLIENT_OPTION_NAMES = [
   'id',
   'route',
+  'directory',
   'listen',
   'maxConnections',
   'maxOutbound',
@@ -37,6 +39,7 @@ void allListed;
 export interface ResolvedOptions {
   readonly id: string;
   readonly route: string | undefined;
+  readonly directory: PeerDirectory | undefined;
   readonly listen: boolean;
   readonly maxConnections: number | null;
   readonly maxOutbound: number | null;
@@ -71,6 +74,16 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
   if (options.route !== undefined && (typeof options.route !== 'string' || options.route === '')) {
     throw new InvalidOptionError(`route must be a non-empty directory path; received ${describe(options.route)}`);
   }
+  const directory = options.directory;
+  if (directory !== undefined && (typeof directory?.register !== 'function' || typeof directory.lookup !== 'function' || typeof directory.watch !== 'function')) {
+    throw new InvalidOptionError(`directory must be a PeerDirectory; received ${describe(directory)}`);
+  }
+  if (directory !== undefined && options.route !== undefined) {
+    throw new InvalidOptionError('give either route (the shorthand for a route directory) or directory, not both');
+  }
+  if (options.timers !== undefined && (typeof options.timers?.setTimeout !== 'function' || typeof options.timers.clearTimeout !== 'function')) {
+    throw new InvalidOptionError(`timers must have setTimeout() and clearTimeout() functions; received ${describe(options.timers)}`);
+  }
   if (options.listen !== undefined && typeof options.listen !== 'boolean') {
     throw new InvalidOptionError(`listen must be a boolean; received ${describe(options.listen)}`);
   }
@@ -80,15 +93,13 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
   if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
     throw new InvalidOptionError(`clock must have a now() method; received ${describe(options.clock)}`);
   }
-  if (options.timers !== undefined && (typeof options.timers?.setTimeout !== 'function' || typeof options.timers?.clearTimeout !== 'function')) {
-    throw new InvalidOptionError(`timers must have setTimeout() and clearTimeout() methods; received ${describe(options.timers)}`);
-  }
   if (options.exposeErrorDetails !== undefined && typeof options.exposeErrorDetails !== 'boolean') {
     throw new InvalidOptionError(`exposeErrorDetails must be a boolean; received ${describe(options.exposeErrorDetails)}`);
   }
   return {
     id: options.id,
     route: options.route,
+    directory,
     listen: options.listen ?? true,
     maxConnections: capacity('maxConnections', options.maxConnections, 64),
     maxOutbound: capacity('maxOutbound', options.maxOutbound, null),

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ConnCache, type ConnCacheStats } from '@ipcm/conncache';
 import {
@@ -9,6 +9,7 @@ import {
   hasConnection,
   lastActivity,
   type ConnectionHost,
+  type ConnectionRoleMethods,
 } from '@ipcm/connection-role';
 import {
   FrameTimeoutError,
@@ -29,15 +30,20 @@ import {
   RouteError,
   UnknownPeerError,
   WrongTransportError,
+  WaitTimeoutError,
+  IdInUseError,
 } from './errors.js';
 import { FRAME_HEADER_BYTES } from './frame-encoder.js';
 import { MessageQueue } from './message-queue.js';
 import { createMessage, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
-import { RouteDirectory } from './route-directory.js';
-import type { PeerEntry, RouteAddress, RouteClaim } from './route-types.js';
+import { overlayDirectory } from './directory-chain.js';
+import { FsDirectory } from './fs-directory.js';
+import type { PeerDirectory, PeerLocation, Registration } from './peer-directory.js';
+import { StaticDirectory } from './static-directory.js';
+import type { EntryProbe, ProbeTarget, RouteAddress } from './route-types.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
-import type { ClientOptions, Clock, SendOptions } from './options.js';
+import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
 import { badContent, ContentProblem, encodingProblem, wireContent } from './content-check.js';
@@ -47,7 +53,6 @@ import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.j
 import { RequestTable, type RequestOptions, type RequestStats } from './requests.js';
 import { Responder, type HandleOptions, type RequestHandler, type ResponderStats } from './responder.js';
 import type { ResponseContent } from './request-wire.js';
-import { realTimers } from './options.js';
 
 /** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
 export interface ConnectEvent {
@@ -75,12 +80,32 @@ export interface DisconnectEvent {
   readonly unwritten: number;
 }
 
+/**
+ * Emitted while someone listens for `'peer'`: a peer became listed in the
+ * client's directory (`'up'`) or left it (`'down'`: released its id, or was
+ * found dead by the directory's rescan). The first events after the first
+ * listener attaches report, as `'up'`, every peer already listed.
+ */
+export interface PeerEvent {
+  readonly id: string;
+  readonly type: 'up' | 'down';
+}
+
+/** Options of {@link Client.waitForPeer}. */
+export interface WaitForPeerOptions {
+  /** Rejects with `ERR_IPCM_WAIT_TIMEOUT` when the peer is not up after this many ms. @default no timeout */
+  timeoutMs?: number | undefined;
+  /** Rejects with the signal's reason when aborted. */
+  signal?: AbortSignal | undefined;
+}
+
 /** The events of a client and their listener arguments; `C` is the content type (see {@link PeerTypes}). */
 export interface ClientEvents<C = unknown> {
   message: [message: Message<C>];
   connect: [event: ConnectEvent];
   disconnect: [event: DisconnectEvent];
   error: [error: IpcmError];
+  peer: [event: PeerEvent];
 }
 
 /** The outcome of a broadcast for one peer. */
@@ -142,9 +167,6 @@ type ClientState = 'starting' | 'open' | 'closing' | 'closed';
  */
 const MAX_HELLO_BYTES = 16 * 1024;
 
-/** Dead entries (and temporary files) a client's start removes at most (R37). */
-const REAP_PER_START = 16;
-
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
  * transport (see {@link Transport}) and a factory; users normally meet it as
@@ -158,7 +180,7 @@ const REAP_PER_START = 16;
  */
 export class Client<T extends PeerTypes = PeerTypes>
   extends EventEmitter<ClientEvents<ContentOf<T>>>
-  implements AsyncDisposable, AsyncIterable<Message<ContentOf<T>>>
+  implements AsyncDisposable, AsyncIterable<Message<ContentOf<T>>>, ConnectionRoleMethods<string>
 {
   /** This peer's id. */
   readonly id: string;
@@ -170,6 +192,9 @@ export class Client<T extends PeerTypes = PeerTypes>
   readonly #options: ResolvedOptions;
   readonly #transport: Transport;
   readonly #clock: Clock;
+  readonly #timers: Timers;
+  /** Peers a transport package configures (TCP's `peers`), looked up before the directory. */
+  readonly #configuredPeers: PeerDirectory | undefined;
   readonly #serializer: Serializer;
   readonly #cache: ConnCache<PeerConnection, Direction, string>;
   /** Outbound connections from first send until ready; not in the cache (R29). */
@@ -190,14 +215,20 @@ export class Client<T extends PeerTypes = PeerTypes>
   readonly #epochOffset: number;
 
   #state: ClientState = 'starting';
-  #routeDir: RouteDirectory | undefined;
-  #claim: RouteClaim | undefined;
+  #directory: PeerDirectory | undefined;
+  /** The directory was made from the `route`/`peers` shorthands: close() closes it. */
+  #ownsDirectory = false;
+  #registration: Registration | undefined;
+  /** Aborted when the client closes: ends waitForPeer() and the 'peer' watch. */
+  readonly #lifetime = new AbortController();
+  /** Stops the watch behind 'peer' events; set while someone listens for them. */
+  #peerWatch: AbortController | undefined;
+  /** The listener closed because the id was lost (see #onLost). */
+  #lostListenerClosed: Promise<void> | undefined;
   #listener: TransportListener | undefined;
   #closed: Promise<void> | undefined;
   #socketsClosed: (() => void) | undefined;
   #paused = false;
-  /** Reason used when the role asks us to close a connection. */
-  #roleReason = 'disconnect';
   readonly #helloFrame: Buffer;
   readonly #requests: RequestTable<RequestOf<T>, ResponseOf<T>>;
   readonly #responder: Responder<RequestOf<T>, ResponseOf<T>>;
@@ -230,7 +261,12 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `optionNames` are the options the subclass adds to {@link ClientOptions};
    * any other unknown option is refused (`ERR_IPCM_INVALID_OPTION`).
    */
-  protected constructor(options: ClientOptions, transport: Transport, optionNames: Iterable<string> = []) {
+  protected constructor(
+    options: ClientOptions,
+    transport: Transport,
+    optionNames: Iterable<string> = [],
+    configuredPeers?: PeerDirectory,
+  ) {
     // A rejected promise returned by a listener comes back to
     // [captureRejectionSymbol] below instead of crashing the process.
     super({ captureRejections: true });
@@ -240,6 +276,8 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.listening = this.#options.listen;
     this.#transport = transport;
     this.#clock = this.#options.clock ?? performance;
+    this.#timers = this.#options.timers ?? realTimers;
+    this.#configuredPeers = configuredPeers;
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
     this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
@@ -258,7 +296,6 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#roleHost = createRoleHost(this.#cache, {
       now: () => this.#clock.now() + this.#epochOffset,
       toEpoch: (monotonic) => monotonic + this.#epochOffset,
-      reason: () => this.#roleReason,
     });
     this.#requests = new RequestTable<RequestOf<T>, ResponseOf<T>>({
       send: (peerId, content) => this.#sendMessage(peerId, content, false),
@@ -295,50 +332,71 @@ export class Client<T extends PeerTypes = PeerTypes>
     // Messages queued while nobody listened go to the first 'message' listener.
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'message' && this.#queue.length > 0) process.nextTick(() => this.#flushToListeners());
+      if (event === 'peer' && this.#peerWatch === undefined) this.#watchPeers();
+    });
+    // The directory is watched only while someone listens for 'peer'.
+    (this as EventEmitter).on('removeListener', (event: string | symbol) => {
+      if (event === 'peer' && this.listenerCount('peer') === 0) this.#stopWatchingPeers();
     });
   }
 
   /**
-   * Claims the id in the route directory and starts listening. An aborted
-   * `signal` stops the start between its steps: what was opened is closed,
-   * the claim released, and it rejects with `signal.reason`.
+   * Claims the id in the directory (made from `route` and the configured
+   * peers unless `directory` was given), starts listening and publishes
+   * where this client can be reached. An aborted `signal` stops the start
+   * between its steps: what was opened is closed, the claim released, and
+   * it rejects with `signal.reason`.
    */
   protected async start(signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     const { id, route, listen } = this.#options;
     const transport = this.#transport;
-    const claim =
-      route === undefined
-        ? undefined
-        : await (this.#routeDir = await RouteDirectory.open(route)).claim(id, listen ? transport.entryKind : 'marker', {
-            probe: (target) => transport.probe(target),
-          });
-    this.#claim = claim;
+    const probe: EntryProbe = (target) => transport.probe(target);
+    const configured = this.#configuredPeers;
+    let directory = this.#options.directory;
+    if (directory === undefined) {
+      // Reaping what killed processes left is the route directory's
+      // business: FsDirectory does it on register (R37).
+      const fs = route === undefined ? undefined : await FsDirectory.open(route, { probe, timers: this.#timers });
+      directory = fs === undefined ? (configured ?? new StaticDirectory({})) : configured === undefined ? fs : overlayDirectory(configured, fs);
+      this.#ownsDirectory = true;
+    } else if (configured !== undefined) {
+      directory = overlayDirectory(configured, directory);
+    }
+    this.#directory = directory;
+    let registration: Registration;
+    try {
+      registration = await directory.register(id, listen ? transport.entryKind : 'marker', {
+        probe,
+        authenticated: transport.authenticated === true,
+      });
+    } catch (error) {
+      this.#state = 'closed';
+      if (this.#ownsDirectory) await directory.close();
+      throw error;
+    }
+    this.#registration = registration;
     try {
       signal?.throwIfAborted();
       if (listen) {
-        this.#listener = await transport.listen(claim?.path, (socket) => this.#accept(socket));
+        this.#listener = await transport.listen(registration.path, (socket) => this.#accept(socket));
         debugLifecycle('listen', { clientId: id });
-        await claim?.publish(this.#listener.address);
+        await registration.publish(this.#listener.address);
       } else {
-        await claim?.publish();
+        await registration.publish();
       }
       signal?.throwIfAborted();
     } catch (error) {
       this.#state = 'closed';
       await this.#listener?.close();
       for (const conn of this.#sockets) conn.socket?.destroy(); // accepted while starting
-      await claim?.release();
+      await registration.release();
+      if (this.#ownsDirectory) await directory.close();
       throw error;
     }
-    // Whoever starts next reaps what killed processes left (their entries,
-    // the temporary files of a claim cut short), a bounded amount per start
-    // and never a live entry (R37). Reaping is housekeeping: its failure is
-    // not this client's.
-    const reaped = await this.#routeDir
-      ?.reapStale((target) => transport.probe(target), { limit: REAP_PER_START })
-      .catch(() => undefined);
-    if (reaped !== undefined && reaped.length > 0) debugLifecycle('reap', { clientId: id, count: reaped.length });
+    const lost = registration.lost;
+    if (lost.aborted) this.#onLost(lost.reason);
+    else lost.addEventListener('abort', () => this.#onLost(lost.reason), { once: true });
     this.#state = 'open';
     if (signal?.aborted) {
       await this.destroy().catch(() => undefined);
@@ -346,9 +404,38 @@ export class Client<T extends PeerTypes = PeerTypes>
     }
   }
 
+  /**
+   * The directory could no longer keep this client's id (another process
+   * took it over, a TTL key was lost and someone else claimed it): the
+   * client reports an `IdInUseError` on `'error'` and stops accepting
+   * connections as that id (its listener closes). Connections already open
+   * keep working, and sends still dial; `close()` then releases nothing it
+   * no longer holds.
+   */
+  #onLost(reason: unknown): void {
+    if (this.closed) return;
+    this.#reportError(
+      reason instanceof IpcmError
+        ? reason
+        : new IdInUseError(`${JSON.stringify(this.id)} is no longer held in ${this.directory.description}`, { cause: reason }),
+    );
+    const listener = this.#listener;
+    this.#listener = undefined;
+    this.#lostListenerClosed = listener?.close().catch(() => undefined);
+  }
+
+  /**
+   * Where this client claims its id and finds its peers: the `directory`
+   * option, or the one made from `route` (and a TCP client's `peers`).
+   */
+  get directory(): PeerDirectory {
+    if (this.#directory === undefined) throw this.#closedError();
+    return this.#directory;
+  }
+
   /** Where this client listens: its socket path or address, as the transport reports it. */
   get address(): RouteAddress | string | undefined {
-    return this.#listener?.address ?? this.#claim?.path;
+    return this.#listener?.address ?? this.#registration?.path;
   }
 
   // ---- sending ------------------------------------------------------------
@@ -408,15 +495,12 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#encode('', content, true);
     // Peers we are connected to need no look-up; only the others are
     // inspected (alive, listening on our transport).
-    const targets = new Set<string>(this.#transport.staticPeers?.() ?? []);
+    const targets = new Set<string>();
     for (const record of this.#cache.records()) targets.add(record.key);
     for (const peerId of this.#dialing.keys()) targets.add(peerId);
-    const routeDir = this.#routeDir;
-    if (routeDir !== undefined) {
-      const others = (await routeDir.ids()).filter((peerId) => !targets.has(peerId) && peerId !== this.id);
-      for (const entry of await Promise.all(others.map((peerId) => routeDir.lookup(peerId)))) {
-        if (entry !== undefined && entry.alive && this.#reachable(entry)) targets.add(entry.id);
-      }
+    // The directory lists only live peers (its liveness rule, not ours).
+    for (const location of await this.directory.list()) {
+      if (this.#reachable(location)) targets.add(location.id);
     }
     targets.delete(this.id);
     const results = new Map<string, BroadcastResult>();
@@ -576,7 +660,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * made while the peer is looked up queue on it in order (R26).
    */
   #dial(peerId: string): PeerConnection {
-    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes);
+    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#timers);
     debugLifecycle('dial', { clientId: this.id, peerId });
     this.#wire(conn);
     this.#dialing.set(peerId, conn);
@@ -642,56 +726,51 @@ export class Client<T extends PeerTypes = PeerTypes>
   }
 
   /**
-   * Where to dial `peerId`. A socket transport's entry path follows from
-   * the id alone, so it is dialled straight away and the route directory is
-   * read only if that fails (`resolved: false`); an address must be read
-   * from the directory first.
+   * Where to dial `peerId`. A socket transport over a directory that can
+   * say where sockets live dials the path at once (no look-up on the first
+   * message); everything else asks the directory. `resolved` says whether
+   * the directory has been consulted.
    */
   async #target(peerId: string): Promise<DialTarget & { resolved: boolean }> {
-    const fixed = this.#transport.resolveStatic?.(peerId);
-    if (fixed !== undefined) return { ...fixed, resolved: true };
-    if (this.#transport.entryKind === 'socket' && this.#routeDir !== undefined) {
-      return { id: peerId, path: this.#routeDir.entryPath(peerId), resolved: false };
+    const directory = this.directory;
+    if (this.#transport.entryKind === 'socket' && directory.entryPath !== undefined) {
+      return { id: peerId, path: directory.entryPath(peerId), resolved: false };
     }
     return { ...(await this.#resolve(peerId)), resolved: true };
   }
 
-  /** Looks `peerId` up in the route directory; throws the coded reason it cannot be dialled. */
+  /** Looks `peerId` up in the directory; throws the coded reason it cannot be dialled. */
   async #resolve(peerId: string): Promise<DialTarget> {
-    const fixed = this.#transport.resolveStatic?.(peerId);
-    if (fixed !== undefined) return fixed;
-    const entry = await this.#routeDir?.lookup(peerId);
-    if (entry === undefined) {
-      throw new UnknownPeerError(
-        this.route === undefined
-          ? `no peer ${JSON.stringify(peerId)} among the configured peers`
-          : `no peer ${JSON.stringify(peerId)} in route directory ${this.route}`,
-      );
+    const directory = this.directory;
+    const location = await directory.lookup(peerId);
+    if (location === undefined) {
+      throw new UnknownPeerError(`no peer ${JSON.stringify(peerId)} in ${directory.description}`);
     }
-    if (entry.pid !== undefined && !entry.alive) {
-      throw new UnknownPeerError(`peer ${JSON.stringify(peerId)} is not running (its process ${entry.pid} is gone)`);
-    }
-    if (entry.kind === 'marker') {
+    return this.#dialTarget(location);
+  }
+
+  /** The target for a listed peer, or the coded reason this client cannot dial it. */
+  #dialTarget(location: PeerLocation): DialTarget {
+    const peerId = location.id;
+    if (!location.listening) {
       throw new PeerNotListeningError(
         `peer ${JSON.stringify(peerId)} does not listen; it can be reached only over a connection it opened`,
       );
     }
-    if (!this.#reachable(entry)) {
+    if (!this.#reachable(location)) {
       throw new WrongTransportError(
-        `peer ${JSON.stringify(peerId)} listens on another transport (${entry.kind === 'socket' ? 'a Unix socket' : 'an address'}), not ${this.#transport.name}`,
+        `peer ${JSON.stringify(peerId)} listens on another transport (${location.address === undefined ? 'a Unix socket' : `an address on ${location.address.transport}`}), not ${this.#transport.name}`,
       );
     }
-    return entry.kind === 'address'
-      ? { id: peerId, path: entry.path, address: entry.address }
-      : { id: peerId, path: entry.path };
+    return location.address === undefined ? { id: peerId, path: location.path } : { id: peerId, address: location.address };
   }
 
-  /** A listening entry this client's transport can dial: same kind and, for addresses, same transport. */
-  #reachable(entry: PeerEntry): boolean {
-    return (
-      entry.kind === this.#transport.entryKind &&
-      (entry.kind !== 'address' || entry.address.transport === this.#transport.name)
-    );
+  /** A listening peer this client's transport can dial: a socket path for a socket transport, an address of this transport for the others. */
+  #reachable(location: PeerLocation): boolean {
+    if (!location.listening) return false;
+    return this.#transport.entryKind === 'socket'
+      ? location.address === undefined && location.path !== undefined
+      : location.address?.transport === this.#transport.name;
   }
 
   // ---- requests and responses ---------------------------------------------
@@ -763,7 +842,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   unref(): this {
     this.#refed = false;
     this.#listener?.unref?.();
-    for (const conn of this.#sockets) conn.socket?.unref();
+    for (const conn of this.#sockets) setRef(conn.socket, false);
     return this;
   }
 
@@ -771,16 +850,16 @@ export class Client<T extends PeerTypes = PeerTypes>
   ref(): this {
     this.#refed = true;
     this.#listener?.ref?.();
-    for (const conn of this.#sockets) conn.socket?.ref();
+    for (const conn of this.#sockets) setRef(conn.socket, true);
     return this;
   }
 
   // ---- receiving ----------------------------------------------------------
 
-  #accept(socket: Socket): void {
+  #accept(socket: Duplex): void {
     // Until the hello is read, a frame may be no larger than a hello can be:
     // a stranger can't make us buffer maxFrameBytes before saying who it is.
-    const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES));
+    const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES), this.#timers);
     debugLifecycle('accept', { clientId: this.id });
     this.#adopt(conn, socket);
     if (this.closed) {
@@ -804,10 +883,10 @@ export class Client<T extends PeerTypes = PeerTypes>
   }
 
   /** Wires a socket's events to the engine. Every socket gets an 'error' listener at once. */
-  #adopt(conn: PeerConnection, socket: Socket): void {
+  #adopt(conn: PeerConnection, socket: Duplex): void {
     conn.socket = socket;
     this.#sockets.add(conn);
-    if (!this.#refed) socket.unref();
+    if (!this.#refed) setRef(socket, false);
     // Reading pauses while the application is behind, but never for a
     // connection that has yet to say hello: it would time out for our fault.
     if (this.#paused && conn.peerId !== undefined) socket.pause();
@@ -1147,19 +1226,29 @@ export class Client<T extends PeerTypes = PeerTypes>
   }
 
   /**
-   * True when the route directory says `peerId` is gone: not listed, its
-   * process dead, or its listening entry refusing connections (a killed
-   * process's socket closes at once, before its pid is reaped). A static
-   * peer is never known gone.
+   * True when the directory says `peerId` is gone: not listed (a dead
+   * process is not listed), or listed with a socket that refuses
+   * connections (a killed process's socket closes at once, before its pid
+   * is reaped). A peer the directory cannot look up now is not known gone.
    */
   async #peerIsGone(peerId: string): Promise<boolean> {
-    if (this.#transport.resolveStatic?.(peerId) !== undefined || this.#routeDir === undefined) return false;
-    const entry = await this.#routeDir.lookup(peerId);
-    if (entry === undefined || !entry.alive) return true;
-    if (entry.kind === 'marker') return false;
-    const target = entry.kind === 'socket' ? { kind: entry.kind, path: entry.path } : { kind: entry.kind, path: entry.path, address: entry.address };
+    const directory = this.#directory;
+    if (directory === undefined) return false;
+    let location: PeerLocation | undefined;
+    try {
+      location = await directory.lookup(peerId);
+    } catch {
+      return false;
+    }
+    if (location === undefined) return true;
+    if (!location.listening || location.path === undefined) return false;
+    const target: ProbeTarget =
+      location.address === undefined
+        ? { kind: 'socket', path: location.path }
+        : { kind: 'address', path: location.path, address: location.address };
     return (await this.#transport.probe(target)) === 'stale';
   }
+
 
   /** Announces that an announced connection left the client. */
   #disconnected(conn: PeerConnection, reason: string): void {
@@ -1228,12 +1317,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `now` (epoch ms) defaults to the client's clock.
    */
   closeIdleConnections(maxIdleMs: number, now?: number): number {
-    this.#roleReason = 'idle';
-    try {
-      return closeIdleConnections(this.#roleHost, maxIdleMs, now);
-    } finally {
-      this.#roleReason = 'disconnect';
-    }
+    return closeIdleConnections(this.#roleHost, maxIdleMs, now);
   }
 
   /**
@@ -1257,42 +1341,139 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   // ---- peers --------------------------------------------------------------
 
-  /** Ids of the live peers in the route directory and the configured peers, this one excluded. */
+  /** Ids of the live peers in the directory (route directory, configured peers...), this one excluded. */
   async peers(): Promise<string[]> {
-    const ids = new Set<string>(this.#transport.staticPeers?.() ?? []);
-    for (const entry of (await this.#routeDir?.list()) ?? []) ids.add(entry.id);
-    ids.delete(this.id);
-    return [...ids].sort();
+    return (await this.directory.list()).map((location) => location.id).filter((peerId) => peerId !== this.id);
   }
 
-  /** Ids of the peers that can be dialled: listening on this client's transport, or configured. */
+  /** Ids of the peers that can be dialled: listed, alive and listening on this client's transport. */
   async listeningPeers(): Promise<string[]> {
-    const ids = new Set<string>(this.#transport.staticPeers?.() ?? []);
-    for (const entry of (await this.#routeDir?.list()) ?? []) {
-      if (this.#reachable(entry)) ids.add(entry.id);
-    }
-    ids.delete(this.id);
-    return [...ids].sort();
+    return (await this.directory.list())
+      .filter((location) => location.id !== this.id && this.#reachable(location))
+      .map((location) => location.id);
   }
 
-  /** True when `peerId` has a live entry in the route directory or is configured. */
+  /** True when the directory lists `peerId` as alive (a configured peer always is). */
   async peerExists(peerId: string): Promise<boolean> {
-    if (this.#transport.resolveStatic?.(peerId) !== undefined) return true;
-    const entry = await this.#routeDir?.lookup(peerId);
-    return entry !== undefined && entry.alive;
+    return (await this.directory.lookup(peerId)) !== undefined;
   }
 
-  /** True when `peerId` listens (a socket or address entry, or a configured address). */
+  /** True when `peerId` is listed, alive and listens (on any transport). */
   async peerIsListener(peerId: string): Promise<boolean> {
-    if (this.#transport.resolveStatic?.(peerId) !== undefined) return true;
-    const entry = await this.#routeDir?.lookup(peerId);
-    return entry !== undefined && entry.kind !== 'marker';
+    return (await this.directory.lookup(peerId))?.listening === true;
   }
 
-  /** True when the process holding `peerId`'s route entry is alive. */
+  /** True when the directory lists `peerId` as alive; the same as {@link peerExists}, kept for IPC::Manager's `peer_active`. */
   async peerActive(peerId: string): Promise<boolean> {
-    const entry = await this.#routeDir?.lookup(peerId);
-    return entry !== undefined && entry.alive;
+    return (await this.directory.lookup(peerId)) !== undefined;
+  }
+
+  /**
+   * Resolves when `peerId` is listed in the directory, alive and listening
+   * on this client's transport (so a `send()` to it would dial it), at once
+   * if it already is. Watches the directory (no polling here: the directory
+   * decides how it notices; the route directory uses `fs.watch` and a
+   * periodic rescan).
+   *
+   * Rejects with `ERR_IPCM_WAIT_TIMEOUT` after `timeoutMs`, with the
+   * signal's reason when `signal` aborts, `ERR_IPCM_CLIENT_CLOSED` when the
+   * client closes, and at once with `ERR_IPCM_WRONG_TRANSPORT` when the
+   * peer is found listening on another transport (waiting longer would not
+   * help: an id is held by one process). A peer listed but not listening
+   * (a marker) is waited for. `ERR_IPCM_INVALID_ID` for an id no peer may have.
+   *
+   * @example
+   * ```ts
+   * const worker = spawnWorker('worker-1');
+   * await client.waitForPeer('worker-1', { timeoutMs: 5000 });
+   * await client.send('worker-1', job);
+   * ```
+   */
+  async waitForPeer(peerId: string, options: WaitForPeerOptions = {}): Promise<void> {
+    if (this.#state !== 'open') throw this.#closedError();
+    validatePeerId(peerId);
+    const { timeoutMs, signal } = options;
+    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
+      throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
+    }
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
+    }
+    signal?.throwIfAborted();
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(signal?.reason);
+    const onClose = (): void => stop.abort(this.#closedError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.#lifetime.signal.addEventListener('abort', onClose, { once: true });
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : this.#timers.setTimeout(
+            () => stop.abort(new WaitTimeoutError(`peer ${JSON.stringify(peerId)} was not up within ${timeoutMs} ms`)),
+            timeoutMs,
+          );
+    try {
+      for await (const event of this.directory.watch({ signal: stop.signal })) {
+        const location =
+          event.type === 'resync'
+            ? event.peers.find((each) => each.id === peerId)
+            : event.type === 'up' && event.id === peerId
+              ? event.location
+              : undefined;
+        // Not listed, or listed without listening yet: keep waiting.
+        if (location === undefined || !location.listening) continue;
+        this.#dialTarget(location); // throws WrongTransportError for another transport's peer
+        return;
+      }
+    } finally {
+      if (timer !== undefined) this.#timers.clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      this.#lifetime.signal.removeEventListener('abort', onClose);
+    }
+    // The watch ended: because we stopped it, or the directory closed.
+    throw stop.signal.aborted ? stop.signal.reason : this.#closedError();
+  }
+
+  /** Runs the watch behind 'peer' events until nobody listens or the client closes. */
+  #watchPeers(): void {
+    if (this.closed) return;
+    const stop = new AbortController();
+    this.#peerWatch = stop;
+    const signal = AbortSignal.any([stop.signal, this.#lifetime.signal]);
+    // Before start() there is no directory yet: watch once there is.
+    const run = async (): Promise<void> => {
+      const listed = new Set<string>();
+      for await (const event of this.directory.watch({ signal })) {
+        if (event.type === 'resync') {
+          const now = new Set(event.peers.map((location) => location.id));
+          for (const id of listed) if (!now.has(id)) this.#peerChanged(listed, id, 'down');
+          for (const id of now) if (!listed.has(id)) this.#peerChanged(listed, id, 'up');
+        } else if (event.type === 'up') {
+          if (!listed.has(event.id)) this.#peerChanged(listed, event.id, 'up');
+        } else if (listed.has(event.id)) {
+          this.#peerChanged(listed, event.id, 'down');
+        }
+      }
+    };
+    void run().then(
+      () => undefined,
+      (error: unknown) => {
+        if (!signal.aborted) this.#reportError(error instanceof IpcmError ? error : new RouteError(`cannot watch ${this.#directory?.description ?? 'the directory'}: ${String(error)}`, { cause: error }));
+      },
+    ).finally(() => {
+      if (this.#peerWatch === stop) this.#peerWatch = undefined;
+    });
+  }
+
+  #peerChanged(listed: Set<string>, id: string, type: 'up' | 'down'): void {
+    if (type === 'up') listed.add(id);
+    else listed.delete(id);
+    if (id !== this.id) this.#emit('peer', { id, type });
+  }
+
+  #stopWatchingPeers(): void {
+    this.#peerWatch?.abort();
+    this.#peerWatch = undefined;
   }
 
   // ---- stats and shutdown -------------------------------------------------
@@ -1429,24 +1610,27 @@ export class Client<T extends PeerTypes = PeerTypes>
     if (force) for (const conn of this.#sockets) conn.destroy(closedError);
     this.#cache.drop((): boolean => true, 'client closed');
     if (this.#sockets.size === 0) this.#socketsClosed?.();
-    await Promise.all([listenerClosed, allClosed]);
+    await Promise.all([listenerClosed, allClosed, this.#lostListenerClosed]);
     this.#requests.close(this.#closedError());
     // Whatever happens to the files, the client ends closed and iteration ends.
-    let failure: RouteError | undefined;
-    const claim = this.#claim;
+    let failure: IpcmError | undefined;
+    const registration = this.#registration;
+    this.#lifetime.abort();
     try {
-      if (claim !== undefined) {
+      if (registration !== undefined) {
+        const where = registration.path ?? `${JSON.stringify(this.id)} in ${this.directory.description}`;
         try {
-          await claim.writeStats({ sent: Object.fromEntries(this.#sent), read: Object.fromEntries(this.#read) });
+          await registration.writeStats?.({ sent: Object.fromEntries(this.#sent), read: Object.fromEntries(this.#read) });
         } catch (cause) {
-          failure = new RouteError(`cannot write ${claim.path}.stats: ${(cause as Error).message}`, { cause });
+          failure = new RouteError(`cannot write ${where}.stats: ${(cause as Error).message}`, { cause });
         }
         try {
-          await claim.release();
+          await registration.release();
         } catch (cause) {
-          failure ??= new RouteError(`cannot remove the route entry ${claim.path}: ${(cause as Error).message}`, { cause });
+          failure ??= cause instanceof IpcmError ? cause : new RouteError(`cannot remove the route entry ${where}: ${(cause as Error).message}`, { cause });
         }
       }
+      if (this.#ownsDirectory) await this.#directory?.close();
     } finally {
       this.#queue.close();
       this.#state = 'closed';
@@ -1464,6 +1648,13 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void>
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
+}
+
+/** Makes a connection keep the process alive, or not, where its stream can say so (a socket can; an in-memory pair need not). */
+function setRef(stream: Duplex | undefined, on: boolean): void {
+  const handle = stream as { ref?: () => void; unref?: () => void } | undefined;
+  if (on) handle?.ref?.();
+  else handle?.unref?.();
 }
 
 /** What a send is, in errors: `a broadcast` or `a message to "bob"`. */

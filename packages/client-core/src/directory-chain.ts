@@ -30,27 +30,39 @@ import type { EntryKind, PeerStats } from './route-types.js';
  * );
  */
 export function combineDirectories(primary: PeerDirectory, ...others: PeerDirectory[]): PeerDirectory {
-  return new DirectoryChain([primary, ...others]);
+  return new DirectoryChain([primary, ...others], primary);
+}
+
+/**
+ * A client's `route` and `peers` shorthands together: ids are looked up in
+ * `overlay` (the configured peers) first, as they always were, but the id
+ * is registered in `base` (the route directory). Internal: users combine
+ * with {@link combineDirectories}.
+ */
+export function overlayDirectory(overlay: PeerDirectory, base: PeerDirectory): PeerDirectory {
+  return new DirectoryChain([overlay, base], base);
 }
 
 class DirectoryChain implements PeerDirectory {
   readonly description: string;
   readonly #directories: readonly PeerDirectory[];
+  readonly #registrar: PeerDirectory;
   readonly #closing = new AbortController();
   #closed: Promise<void> | undefined;
 
-  constructor(directories: readonly PeerDirectory[]) {
+  constructor(directories: readonly PeerDirectory[], registrar: PeerDirectory) {
     for (const [index, directory] of directories.entries()) {
       if (typeof directory?.lookup !== 'function' || typeof directory.watch !== 'function') {
         throw new TypeError(`directory ${index} is not a PeerDirectory`);
       }
     }
     this.#directories = directories;
+    this.#registrar = registrar;
     this.description = directories.map((directory) => directory.description).join(', then ');
   }
 
   register(id: string, kind: EntryKind, options?: RegisterOptions): Promise<Registration> {
-    return (this.#directories[0] as PeerDirectory).register(id, kind, options);
+    return this.#registrar.register(id, kind, options);
   }
 
   async lookup(id: string): Promise<PeerLocation | undefined> {

@@ -111,6 +111,8 @@ export class UnknownPeerError extends defineError('ERR_IPCM_UNKNOWN_PEER') {}
 export class PeerNotListeningError extends defineError('ERR_IPCM_PEER_NOT_LISTENING') {}
 /** The peer's route entry belongs to another transport (a Unix client asked to reach a TCP peer). */
 export class WrongTransportError extends defineError('ERR_IPCM_WRONG_TRANSPORT') {}
+/** `waitForPeer()` gave up: the peer was not up and reachable within `timeoutMs`. */
+export class WaitTimeoutError extends defineError('ERR_IPCM_WAIT_TIMEOUT') {}
 
 // ---- directories ---------------------------------------------------------
 
@@ -254,6 +256,7 @@ export const IPCM_ERROR_CODES = [
   'ERR_IPCM_CONFIG',
   'ERR_IPCM_ILLEGAL_CONSTRUCTOR',
   'ERR_IPCM_INVALID_OPTION',
+  'ERR_IPCM_WAIT_TIMEOUT',
 ] as const;
 
 export type IpcmErrorCode = (typeof IPCM_ERROR_CODES)[number];

@@ -25,6 +25,8 @@ import type { EntryKind, EntryProbe, PeerEntry, PeerStats, RouteDirectoryOptions
 const DEFAULT_RESCAN_INTERVAL_MS = 2000;
 const DEFAULT_DEBOUNCE_MS = 20;
 const DEFAULT_CHECK_INTERVAL_MS = 5000;
+/** Dead entries (and temporary files) one registration removes at most (R37). */
+const DEFAULT_REAP_PER_REGISTER = 16;
 
 /** A probe for directories given none: every endpoint is presumed live, so nothing live is ever taken over. */
 const presumeLive: EntryProbe = () => Promise.resolve('live');
@@ -60,6 +62,15 @@ export interface FsDirectoryOptions {
   checkIntervalMs?: number | undefined;
   /** Timer functions, for tests. @default setTimeout/clearTimeout */
   timers?: Timers | undefined;
+  /**
+   * After each successful `register`, remove up to this many entries (and
+   * temporary files of claims cut short) that killed processes left behind,
+   * never a live one (R37): whoever starts next cleans up a bounded amount.
+   * Failures are ignored (housekeeping is not the registrant's problem).
+   * `0` turns it off.
+   * @default 16
+   */
+  reapPerRegister?: number | undefined;
 }
 
 /** Where a route entry's peer can be reached, as a directory reports it. */
@@ -116,6 +127,7 @@ export class FsDirectory implements PeerDirectory {
   readonly #rescanIntervalMs: number;
   readonly #debounceMs: number;
   readonly #checkIntervalMs: number;
+  readonly #reapPerRegister: number;
   readonly #timers: Timers;
   readonly #processId: () => number;
   readonly #closing = new AbortController();
@@ -137,9 +149,17 @@ export class FsDirectory implements PeerDirectory {
    * which takes the same options) and wraps it.
    */
   static async open(routePath: string, options: FsDirectoryOptions & RouteDirectoryOptions = {}): Promise<FsDirectory> {
-    const { probe, rescanIntervalMs, debounceMs, checkIntervalMs, timers, ...routeOptions } = options;
+    const { probe, rescanIntervalMs, debounceMs, checkIntervalMs, timers, reapPerRegister, ...routeOptions } = options;
     const route = await RouteDirectory.open(routePath, routeOptions);
-    return new FsDirectory(route, { probe, rescanIntervalMs, debounceMs, checkIntervalMs, timers, processId: routeOptions.processId });
+    return new FsDirectory(route, {
+      probe,
+      rescanIntervalMs,
+      debounceMs,
+      checkIntervalMs,
+      timers,
+      reapPerRegister,
+      processId: routeOptions.processId,
+    });
   }
 
   /**
@@ -159,13 +179,20 @@ export class FsDirectory implements PeerDirectory {
     this.#rescanIntervalMs = checkIntegerOption('rescanIntervalMs', options.rescanIntervalMs, DEFAULT_RESCAN_INTERVAL_MS, 1);
     this.#debounceMs = checkIntegerOption('debounceMs', options.debounceMs, DEFAULT_DEBOUNCE_MS, 0);
     this.#checkIntervalMs = checkIntegerOption('checkIntervalMs', options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, 0);
+    this.#reapPerRegister = checkIntegerOption('reapPerRegister', options.reapPerRegister, DEFAULT_REAP_PER_REGISTER, 0);
     this.#timers = timers;
     this.#processId = processId;
   }
 
+  /** Where `id`'s socket is bound (`D`), computed without I/O: a Unix client dials it before any lookup. */
+  entryPath(id: string): string {
+    return this.route.entryPath(id);
+  }
+
   async register(id: string, kind: EntryKind, options: RegisterOptions = {}): Promise<FsRegistration> {
     options.signal?.throwIfAborted();
-    const claim = await this.route.claim(id, kind, { probe: options.probe ?? this.#probe });
+    const probe = options.probe ?? this.#probe;
+    const claim = await this.route.claim(id, kind, { probe });
     let lock;
     try {
       options.signal?.throwIfAborted();
@@ -174,6 +201,7 @@ export class FsDirectory implements PeerDirectory {
       await claim.release();
       throw err;
     }
+    if (this.#reapPerRegister > 0) await this.route.reapStale(probe, { limit: this.#reapPerRegister }).catch(() => undefined);
     return new FsRegistration(claim, { dev: lock.dev, ino: lock.ino }, this.#timers, this.#checkIntervalMs, this.#processId);
   }
 

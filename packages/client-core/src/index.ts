@@ -15,6 +15,7 @@ export {
   UnknownPeerError,
   PeerNotListeningError,
   WrongTransportError,
+  WaitTimeoutError,
   ConnectError,
   ConnectionClosedError,
   BackpressureError,
@@ -68,7 +69,16 @@ export { whenSocketReady } from './socket-ready.js';
 export { realTimers } from './options.js';
 export type { ClientOptions, Clock, Timers, SendOptions, CreateOptions } from './options.js';
 export { Client } from './client.js';
-export type { ClientEvents, ConnectEvent, DisconnectEvent, BroadcastResult, ClientStats, CloseOptions } from './client.js';
+export type {
+  ClientEvents,
+  ConnectEvent,
+  DisconnectEvent,
+  BroadcastResult,
+  ClientStats,
+  CloseOptions,
+  PeerEvent,
+  WaitForPeerOptions,
+} from './client.js';
 export type { Direction } from './peer-connection.js';
 export type {
   PeerDirectory,

@@ -1,3 +1,4 @@
+import type { PeerDirectory } from './peer-directory.js';
 import type { Serializer } from './serializer.js';
 
 /** A monotonic millisecond clock; tests inject one so they never sleep. */
@@ -55,6 +56,16 @@ export interface ClientOptions {
    * written).
    */
   route?: string | undefined;
+  /**
+   * Where this client claims its id and finds its peers (see
+   * {@link PeerDirectory}): the filesystem route directory, a static map,
+   * Redis, several combined, or your own. `route` is the shorthand for an
+   * `FsDirectory` over that path (and a TCP client's `peers` for a
+   * `StaticDirectory`); give one or the other, not both. A directory given
+   * here belongs to the caller: `close()` releases this client's id in it
+   * but does not close it.
+   */
+  directory?: PeerDirectory | undefined;
   /**
    * Listen for connections. A client that does not listen leaves an empty
    * marker entry (as IPC::Manager does) and can be reached only over
@@ -126,9 +137,10 @@ export interface ClientOptions {
   /** Monotonic clock for idleness and ages. @default performance */
   clock?: Clock;
   /**
-   * Timer functions for the client's timeouts (request timeouts); tests
-   * inject fake ones so a 30 s timeout takes no real time.
-   * @default realTimers
+   * Timer functions for the hello, frame and linger timeouts, `waitForPeer`'s
+   * timeout and the watch of a route directory made from `route`; tests
+   * inject fake ones so no timeout waits real time.
+   * @default realTimers (setTimeout/clearTimeout)
    */
   timers?: Timers;
   /**

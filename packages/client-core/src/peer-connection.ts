@@ -1,7 +1,9 @@
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ConnRecord } from '@ipcm/conncache';
 import { FrameDecoder } from './frame-decoder.js';
 import { ConnectionClosedError, IpcmError } from './errors.js';
+import { realTimers, type Timers } from './options.js';
 
 /** Who opened a connection: we dialled it (`'outbound'`) or accepted it (`'inbound'`). */
 export type Direction = 'outbound' | 'inbound';
@@ -70,7 +72,7 @@ export class PeerConnection {
   readonly direction: Direction;
   /** The peer's id: the dialled id, or the id from the peer's hello. */
   peerId: string | undefined;
-  socket: Socket | undefined;
+  socket: Duplex | undefined;
   readonly decoder: FrameDecoder;
   /** The cache record while this connection is in the client's cache. */
   record: ConnRecord<PeerConnection, Direction, string> | undefined;
@@ -119,15 +121,18 @@ export class PeerConnection {
   /** Set once the connection's end has been accounted: nothing more is written or counted. */
   #finished = false;
   readonly #afterWrite: (error?: Error | null) => void;
-  #helloTimer: NodeJS.Timeout | undefined;
-  #frameTimer: NodeJS.Timeout | undefined;
-  #lingerTimer: NodeJS.Timeout | undefined;
+  /** The client's timers: the hello, frame and linger timeouts run on them (tests inject fake ones). */
+  readonly #timers: Timers;
+  #helloTimer: unknown;
+  #frameTimer: unknown;
+  #lingerTimer: unknown;
   #closed: Promise<void> | undefined;
   #markClosed: (() => void) | undefined;
   #isClosed = false;
 
-  constructor(direction: Direction, peerId: string | undefined, maxFrameBytes: number) {
+  constructor(direction: Direction, peerId: string | undefined, maxFrameBytes: number, timers: Timers = realTimers) {
     this.direction = direction;
+    this.#timers = timers;
     this.peerId = peerId;
     this.decoder = new FrameDecoder({ maxFrameBytes });
     this.#afterWrite = (error) => this.#writeDone(error ?? undefined);
@@ -412,24 +417,27 @@ export class PeerConnection {
   watchPartialFrame(ms: number, onStall: () => void): void {
     if (this.decoder.bufferedBytes === 0) {
       if (this.#frameTimer !== undefined) {
-        clearTimeout(this.#frameTimer);
+        this.#timers.clearTimeout(this.#frameTimer);
         this.#frameTimer = undefined;
       }
     } else if (this.#frameTimer === undefined) {
-      this.#frameTimer = setTimeout(onStall, ms);
-      this.#frameTimer.unref();
+      this.#frameTimer = unref(this.#timers.setTimeout(onStall, ms));
+    } else if (this.#timers === realTimers) {
+      // A chunk of a large frame pushes the deadline back: refresh() is
+      // cheaper than a new timer per chunk.
+      (this.#frameTimer as NodeJS.Timeout).refresh();
     } else {
-      this.#frameTimer.refresh();
+      this.#timers.clearTimeout(this.#frameTimer);
+      this.#frameTimer = this.#timers.setTimeout(onStall, ms);
     }
   }
 
   startHelloTimer(ms: number, onTimeout: () => void): void {
-    this.#helloTimer = setTimeout(onTimeout, ms);
-    this.#helloTimer.unref();
+    this.#helloTimer = unref(this.#timers.setTimeout(onTimeout, ms));
   }
 
   clearHelloTimer(): void {
-    if (this.#helloTimer !== undefined) clearTimeout(this.#helloTimer);
+    if (this.#helloTimer !== undefined) this.#timers.clearTimeout(this.#helloTimer);
     this.#helloTimer = undefined;
   }
 
@@ -445,19 +453,20 @@ export class PeerConnection {
     if (this.flushed || this.#finished) socket.end();
     else this.#ending = true;
     if (this.#lingerTimer === undefined) {
-      this.#lingerTimer = setTimeout(() => {
-        this.destroy(new ConnectionClosedError(`connection to ${this.peerId ?? 'a peer'} was not flushed within lingerMs (${lingerMs})`));
-      }, lingerMs);
-      this.#lingerTimer.unref();
+      this.#lingerTimer = unref(
+        this.#timers.setTimeout(() => {
+          this.destroy(new ConnectionClosedError(`connection to ${this.peerId ?? 'a peer'} was not flushed within lingerMs (${lingerMs})`));
+        }, lingerMs),
+      );
     }
   }
 
   /** Releases timers; called once the socket has closed. */
   cleanup(): void {
     this.clearHelloTimer();
-    if (this.#frameTimer !== undefined) clearTimeout(this.#frameTimer);
+    if (this.#frameTimer !== undefined) this.#timers.clearTimeout(this.#frameTimer);
     this.#frameTimer = undefined;
-    if (this.#lingerTimer !== undefined) clearTimeout(this.#lingerTimer);
+    if (this.#lingerTimer !== undefined) this.#timers.clearTimeout(this.#lingerTimer);
     this.#lingerTimer = undefined;
     this.#isClosed = true;
     this.#markClosed?.();
@@ -465,5 +474,11 @@ export class PeerConnection {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** A connection's timers never keep the process alive (Node's handles have unref(); injected ones may not). */
+function unref(handle: unknown): unknown {
+  (handle as { unref?: () => void } | null)?.unref?.();
+  return handle;
+}
 
 function noop(): void {}

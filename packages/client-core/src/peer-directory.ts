@@ -45,6 +45,12 @@ export interface RegisterOptions {
   readonly probe?: EntryProbe | undefined;
   /** Gives up a registration still in progress, rejecting with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * The registrant's listener requires a token or TLS. A directory shared
+   * across hosts (Redis) refuses to publish a non-loopback address without
+   * it; the others ignore it.
+   */
+  readonly authenticated?: boolean | undefined;
 }
 
 /**
@@ -135,6 +141,13 @@ export interface PeerDirectory {
    * `next()` and stops when the last iteration ends).
    */
   watch(options?: WatchOptions): AsyncIterable<DirectoryEvent>;
+  /**
+   * Optional: where a socket-transport peer with this id listens, computed
+   * without I/O (the route directory's `D`). A Unix client dials this path
+   * before any lookup, and looks up only when the dial fails: the first
+   * message to a peer costs no directory read.
+   */
+  entryPath?(id: string): string;
   /**
    * Stats a peer left at close, where the directory keeps them (the route
    * directory's `D.stats`).

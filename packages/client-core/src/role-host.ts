@@ -19,8 +19,6 @@ export interface RoleHostContext {
   now(): number;
   /** Converts a time of the client's monotonic clock to epoch milliseconds. */
   toEpoch(monotonic: number): number;
-  /** Why the role is closing connections now (`'idle'`, `'disconnect'`). */
-  reason(): string;
 }
 
 /**
@@ -121,10 +119,10 @@ export function createRoleHost<C extends RoleHostConnection>(cache: Cache<C>, co
   const table = new ConnectionTable(cache, context);
   return {
     connectionTable: () => table,
-    closeConnection: (peerId) => {
+    closeConnection: (peerId, reason) => {
       for (const direction of DIRECTIONS) {
         const record = cache.find(direction, peerId);
-        if (record !== undefined) cache.dropRecord(record, context.reason());
+        if (record !== undefined) cache.dropRecord(record, reason);
       }
     },
     connectionsByIdleness: () => table.byIdleness(),

@@ -1,5 +1,6 @@
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { EntryProbe, RouteAddress } from './route-types.js';
+import type { PeerDirectory } from './peer-directory.js';
 
 /**
  * How a listening peer appears in the route directory:
@@ -12,10 +13,10 @@ export type ListeningEntryKind = 'socket' | 'address';
 export interface DialTarget {
   /** The peer's id. */
   readonly id: string;
-  /** The peer's route entry path, when it was found in the route directory. */
-  readonly path?: string;
+  /** The peer's socket path, for socket transports (a route directory's `D`). */
+  readonly path?: string | undefined;
   /** The peer's published or configured address, for address-based transports. */
-  readonly address?: RouteAddress;
+  readonly address?: RouteAddress | undefined;
 }
 
 /** A running listener returned by {@link Transport.listen}. */
@@ -32,10 +33,12 @@ export interface TransportListener {
 
 /**
  * What a transport gives the client engine. A transport only moves bytes:
- * it listens, dials and tells whether a route entry is alive. Framing,
- * hello, caching and everything else stay in the engine, so a third party
- * can add a transport (a Windows named pipe, a socket on an abstract path)
- * by implementing this interface alone.
+ * it listens, dials and tells whether an endpoint is alive. Who the peers
+ * are and where they listen is the {@link PeerDirectory}'s business (a
+ * static map of addresses is a `StaticDirectory`, not a transport feature);
+ * framing, hello, caching and everything else stay in the engine, so a third
+ * party can add a transport (a Windows named pipe, a socket on an abstract
+ * path) by implementing this interface alone.
  */
 export interface Transport {
   /**
@@ -50,16 +53,18 @@ export interface Transport {
    * Start listening. `entryPath` is the route entry this client owns (if it
    * uses a route directory): a socket transport binds there and leaves the
    * file mode 0600; an address transport returns the address to publish.
-   * `onConnection` receives each accepted socket; the engine owns it from
+   * `onConnection` receives each accepted connection, any `stream.Duplex`
+   * (a `net.Socket`, a TLS socket, one end of an in-memory pair in a test:
+   * the engine uses only the Duplex API); the engine owns it from
    * then on (it attaches its own `'error'` listener immediately).
    */
-  listen(entryPath: string | undefined, onConnection: (socket: Socket) => void): Promise<TransportListener>;
+  listen(entryPath: string | undefined, onConnection: (socket: Duplex) => void): Promise<TransportListener>;
   /**
    * Open a connection to a peer. Returns the socket at once (writes made
    * before it is ready are queued by the socket) and a promise that settles
    * when it is ready for use (after TLS, if any) or failed.
    */
-  connect(target: DialTarget): { socket: Socket; ready: Promise<void> };
+  connect(target: DialTarget): { socket: Duplex; ready: Promise<void> };
   /**
    * Whether a listening entry found in the route directory is alive, used to
    * decide whether a leftover entry may be reaped: `'stale'` only when the
@@ -68,13 +73,12 @@ export interface Transport {
    */
   probe: EntryProbe;
   /**
-   * Optional: a peer not found in the route directory may still be known to
-   * the transport (a static `host:port` map). Return its target, or
-   * `undefined` when unknown.
+   * Optional: true when accepted connections must prove who they are (a
+   * token, TLS). Passed to the directory's `register` as `authenticated`:
+   * a directory may refuse to publish an address other hosts can dial for
+   * a transport that accepts anyone.
    */
-  resolveStatic?(id: string): DialTarget | undefined;
-  /** Optional: every statically known peer id, listed by `peers()`. */
-  staticPeers?(): readonly string[];
+  readonly authenticated?: boolean;
   /** Optional: fields added to this client's hello (an auth token, say). */
   helloFields?(): Readonly<Record<string, unknown>>;
   /**

@@ -27,12 +27,24 @@ export interface TcpClientOptions extends ClientOptions {
    * @default '127.0.0.1'
    */
   host?: string;
+  /**
+   * The host other peers dial to reach this client: what it publishes in
+   * its directory (the route directory, Redis...). Distinct from `host`,
+   * the interface it binds: a client bound to a wildcard (`0.0.0.0`, `::`)
+   * must say which of its addresses others should use, so `advertiseHost`
+   * is required then. Anything but a loopback address needs `token` or
+   * `tls`: anyone who can write to the directory could otherwise redirect
+   * this id.
+   * @default host
+   */
+  advertiseHost?: string;
   /** Port to listen on; `0` picks a free one. @default 0 */
   port?: number;
   /**
    * Peers known by address rather than through the route directory, for
    * groups spread over several hosts: id to `"host:port"` (`"[::1]:4000"`
-   * for IPv6). Looked up before the route directory.
+   * for IPv6). The shorthand for a `StaticDirectory`, looked up before the
+   * route directory (or the `directory` given).
    * @default {}
    */
   peers?: Readonly<Record<string, string>>;

@@ -1,4 +1,4 @@
-import { Client, IllegalConstructorError, type CreateOptions, type PeerTypes } from '@ipcm/client-core';
+import { Client, IllegalConstructorError, StaticDirectory, type CreateOptions, type PeerTypes } from '@ipcm/client-core';
 import type { TcpClientOptions } from './options.js';
 import { TCP_OPTION_NAMES, checkTcpOptions } from './tcp-settings.js';
 import { TcpTransport } from './tcp-transport.js';
@@ -22,7 +22,10 @@ export class TcpClient<T extends PeerTypes = PeerTypes> extends Client<T> {
     if (!creating) {
       throw new IllegalConstructorError('use `await TcpClient.create(options)` to make a TcpClient, not `new TcpClient()`');
     }
-    super(options, new TcpTransport(checkTcpOptions(options)), TCP_OPTION_NAMES);
+    const settings = checkTcpOptions(options);
+    // `peers` is the shorthand for a static directory, looked up first.
+    const peers = settings.peers.size === 0 ? undefined : new StaticDirectory(settings.peers, 'the configured peers');
+    super(options, new TcpTransport(settings), TCP_OPTION_NAMES, peers);
   }
 
   /**

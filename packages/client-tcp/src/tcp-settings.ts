@@ -16,6 +16,7 @@ export const MAX_TOKEN_BYTES = 1024;
 /** The names of the options {@link TcpClientOptions} adds to the client-core ones (the compiler checks none is missing). */
 export const TCP_OPTION_NAMES = [
   'host',
+  'advertiseHost',
   'port',
   'peers',
   'token',
@@ -31,6 +32,8 @@ void allListed;
 /** The TCP options of a client, checked, with defaults filled in. */
 export interface TcpSettings {
   readonly host: string;
+  /** What the listener publishes: `advertiseHost`, else `host`. */
+  readonly advertiseHost: string;
   readonly port: number;
   readonly peers: ReadonlyMap<string, TcpAddress>;
   readonly token: string | undefined;
@@ -49,6 +52,16 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
     throw new InvalidOptionError(`host must be a non-empty string; received ${JSON.stringify(host)}`);
   }
   const port = checkIntegerOption('port', options.port, 0, 0, 65535);
+  const advertised = options.advertiseHost;
+  if (advertised !== undefined && (typeof advertised !== 'string' || advertised === '' || isWildcard(advertised))) {
+    throw new InvalidOptionError(`advertiseHost must be a host other peers can dial (not a wildcard); received ${JSON.stringify(advertised)}`);
+  }
+  if (advertised === undefined && isWildcard(host)) {
+    throw new ConfigError(
+      `listening on ${JSON.stringify(host)} (every interface) needs advertiseHost: the host other peers should dial`,
+    );
+  }
+  const advertiseHost = advertised ?? host;
   const token = options.token;
   if (token !== undefined) {
     if (typeof token !== 'string' || token === '') {
@@ -68,6 +81,13 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
       `listening on ${JSON.stringify(host)} would accept connections from other hosts; set a token or tls to do that`,
     );
   }
+  // Publishing an address other hosts can dial lets anyone who can write
+  // to the directory redirect this id: only with proof of who dials.
+  if (!isLoopback(advertiseHost) && token === undefined && options.tls === undefined) {
+    throw new ConfigError(
+      `advertising ${JSON.stringify(advertiseHost)} would let other hosts dial this client; set a token or tls to do that`,
+    );
+  }
   if (options.peers !== undefined && (typeof options.peers !== 'object' || options.peers === null || Array.isArray(options.peers))) {
     throw new InvalidOptionError(`peers must be an object mapping ids to "host:port"; received ${describe(options.peers)}`);
   }
@@ -78,6 +98,7 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
   }
   return {
     host,
+    advertiseHost,
     port,
     peers,
     token,
@@ -87,11 +108,9 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
   };
 }
 
-/** The host to publish in the route directory for a listener bound to `host`. */
-export function publishedHost(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::') return '::1';
-  return host;
+/** True for the hosts that bind every interface: nobody can dial them. */
+function isWildcard(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '0' || host === '::ffff:0.0.0.0' || /^(0{0,4}:){2,7}0{0,4}$/.test(host);
 }
 
 function parseHostPort(id: string, text: unknown): TcpAddress {

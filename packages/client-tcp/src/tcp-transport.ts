@@ -12,21 +12,25 @@ import {
   type Transport,
   type TransportListener,
 } from '@ipcm/client-core';
-import { MAX_TOKEN_BYTES, publishedHost, type TcpSettings } from './tcp-settings.js';
+import { MAX_TOKEN_BYTES, type TcpSettings } from './tcp-settings.js';
 
 /**
- * TCP (optionally TLS) transport. A listening peer publishes its address in
- * the route directory; peers on other hosts come from the static `peers`
- * map. Nagle is off and keep-alive on for every connection.
+ * TCP (optionally TLS) transport: listens, dials and probes. A listening
+ * peer publishes its advertised address in its directory; the static
+ * `peers` map is a `StaticDirectory` (see TcpClient), not the transport's
+ * business. Nagle is off and keep-alive on for every connection.
  */
 export class TcpTransport implements Transport {
   readonly name = 'tcp';
   readonly entryKind = 'address';
+  /** True with a token or TLS: a directory may then publish a non-loopback address for us. */
+  readonly authenticated: boolean;
   readonly #settings: TcpSettings;
   readonly #tokenDigest: Buffer | undefined;
 
   constructor(settings: TcpSettings) {
     this.#settings = settings;
+    this.authenticated = settings.token !== undefined || settings.tls !== undefined;
     this.#tokenDigest = settings.token === undefined ? undefined : digest(settings.token);
   }
 
@@ -63,7 +67,7 @@ export class TcpTransport implements Transport {
     server.on('error', () => {}); // EMFILE while accepting: keep listening (R31)
     const bound = server.address() as AddressInfo;
     return {
-      address: { transport: 'tcp', host: publishedHost(host), port: bound.port },
+      address: { transport: 'tcp', host: this.#settings.advertiseHost, port: bound.port },
       close: async () => {
         if (server.listening) server.close();
       },
@@ -107,15 +111,6 @@ export class TcpTransport implements Transport {
     } finally {
       socket.destroy();
     }
-  }
-
-  resolveStatic(id: string): DialTarget | undefined {
-    const address = this.#settings.peers.get(id);
-    return address === undefined ? undefined : { id, address };
-  }
-
-  staticPeers(): readonly string[] {
-    return [...this.#settings.peers.keys()];
   }
 
   helloFields(): Readonly<Record<string, unknown>> {

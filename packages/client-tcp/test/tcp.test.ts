@@ -246,9 +246,31 @@ describe('tcp client', () => {
     });
 
     const wildcards: Array<[string, string]> = [['0.0.0.0', '127.0.0.1'], ...(hasIpv6Loopback ? [['::', '::1'] as [string, string]] : [])];
-    test.each(wildcards)('R20: with a token, listening on %s is allowed; it publishes %s and a peer with the token reaches it', async (host, published) => {
+    test.each(wildcards)('listening on %s without advertiseHost is refused with ERR_IPCM_CONFIG: it would publish an address nobody can dial', async (host) => {
       const route = await s.route();
-      const wide = await s.tcp({ id: 'wide', route, host, token: TOKEN });
+      const attempt = s.attempt({ id: 'wide', route, host, token: TOKEN });
+      await expect(attempt).rejects.toMatchObject({ code: 'ERR_IPCM_CONFIG', message: expect.stringContaining('advertiseHost') });
+      expect(await readdir(route)).toEqual([]);
+    });
+
+    test('advertising a non-loopback host without a token or tls is refused with ERR_IPCM_CONFIG (issue 14)', async () => {
+      const route = await s.route();
+      const attempt = s.attempt({ id: 'far', route, advertiseHost: '203.0.113.7' });
+      await expect(attempt).rejects.toMatchObject({ code: 'ERR_IPCM_CONFIG', message: expect.stringContaining('"203.0.113.7"') });
+      expect(await readdir(route)).toEqual([]);
+    });
+
+    test('a client publishes its advertiseHost, not the host it binds', async () => {
+      const route = await s.route();
+      const far = await s.tcp({ id: 'far', route, advertiseHost: '203.0.113.7', token: TOKEN });
+      expect(far.address).toEqual({ transport: 'tcp', host: '203.0.113.7', port: portOf(far) });
+      const entry = await (await RouteDirectory.open(route, { create: false })).lookup('far');
+      expect(entry).toMatchObject({ kind: 'address', address: { transport: 'tcp', host: '203.0.113.7' } });
+    });
+
+    test.each(wildcards)('R20: with a token, listening on %s is allowed; it publishes its advertiseHost %s and a peer with the token reaches it', async (host, published) => {
+      const route = await s.route();
+      const wide = await s.tcp({ id: 'wide', route, host, advertiseHost: published, token: TOKEN });
       const port = portOf(wide);
       expect(wide.address).toEqual({ transport: 'tcp', host: published, port });
       const entry = await (await RouteDirectory.open(route, { create: false })).lookup('wide');
@@ -366,7 +388,7 @@ describe('tcp client', () => {
     });
 
     test('R20: tls alone allows listening on 0.0.0.0; two TLS clients exchange messages both ways and the wire shows neither hello nor content', async () => {
-      const b = await s.tcp({ id: 'b', host: '0.0.0.0', tls });
+      const b = await s.tcp({ id: 'b', host: '0.0.0.0', advertiseHost: '127.0.0.1', tls });
       const tap = await s.tap(portOf(b));
       const a = await s.tcp({ id: 'a', tls, peers: { b: `127.0.0.1:${tap.port}` } });
       await exchange(a, b, 'ping: a secret payload', 'pong: another secret payload');

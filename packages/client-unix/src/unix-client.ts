@@ -9,10 +9,10 @@ import {
 import { describeValue } from '@ipcm/client-core/internal';
 import { UnixTransport } from './unix-transport.js';
 
-/** Options of {@link UnixClient}: the client-core options; `route` is required. */
+/** Options of {@link UnixClient}: the client-core options; `route` (or a filesystem `directory`) is required. */
 export interface UnixClientOptions extends ClientOptions {
-  /** The route directory: peers' sockets live there. */
-  route: string;
+  /** The route directory: peers' sockets live there. Required unless `directory` is an `FsDirectory` (or another directory with socket paths). */
+  route?: string | undefined;
 }
 
 /**
@@ -34,7 +34,7 @@ export class UnixClient<T extends PeerTypes = PeerTypes> extends Client<T> {
     if (!creating) {
       throw new IllegalConstructorError('use `await UnixClient.create(options)` to make a UnixClient, not `new UnixClient()`');
     }
-    if (typeof options === 'object' && options !== null && typeof options.route !== 'string') {
+    if (typeof options === 'object' && options !== null && typeof options.route !== 'string' && options.directory === undefined) {
       throw new InvalidOptionError(`route must be a directory path; received ${describeValue(options.route)}`);
     }
     super(options, new UnixTransport());

@@ -1,6 +1,7 @@
 import { chmod, chown, lstat, mkdir, readFile, readdir, stat, symlink, unlink, utimes, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { RouteDirectory, RouteError, type Client } from '@ipcm/client-core';
+import { ConfigError, FsDirectory, RouteDirectory, RouteError, StaticDirectory, type Client } from '@ipcm/client-core';
+import { UnixClient } from '../src/index.js';
 import { Harness, nextMessages } from '../../client-core/test/conformance/harness.js';
 import { unixTarget } from './unix-target.js';
 
@@ -38,6 +39,22 @@ describe('unix client: socket files and the route directory', () => {
     expect(room).toBeGreaterThan(0); // the temp dir itself must leave room
     return `${h.route}/${'r'.repeat(room)}`;
   }
+
+  test('a filesystem directory given as `directory` works like `route`; one without socket paths is refused with ERR_IPCM_CONFIG', async () => {
+    const directory = await FsDirectory.open(h.route);
+    const alice = await UnixClient.create({ id: 'alice', directory });
+    try {
+      expect(alice.directory).toBe(directory);
+      const bob = await h.client('bob');
+      const arrived = nextMessages(bob, 1);
+      await alice.send('bob', 'via a directory');
+      expect((await arrived)[0]).toMatchObject({ from: 'alice', content: 'via a directory' });
+      await expect(UnixClient.create({ id: 'carol', directory: new StaticDirectory({}) })).rejects.toBeInstanceOf(ConfigError);
+    } finally {
+      await alice.close();
+      await directory.close();
+    }
+  });
 
   test('R15: past the 104-byte socket path budget (NUL included, as IPC::Manager) the socket gets a hashed name, at the exact path', async () => {
     // A 50-byte route: an id making a 103-byte path (104 with its NUL) is used as is, one byte more is hashed.

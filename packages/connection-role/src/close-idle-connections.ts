@@ -51,7 +51,7 @@ export function closeIdleConnections<Id extends string>(
     // replaced by a fresh connection: decide on the entry as it is now.
     const entry = host.connectionTable().get(peerId);
     if (entry === undefined || !isIdle(entry.lastActive, cutoff)) continue;
-    host.closeConnection(peerId);
+    host.closeConnection(peerId, 'idle');
     closed++;
   }
   return closed;

@@ -12,6 +12,9 @@ export interface ConnectionEntry {
   readonly lastActive: number;
 }
 
+/** Why the role asks its host to close a connection. */
+export type CloseReason = 'idle' | 'disconnect';
+
 /**
  * The members a host must have for the role to work on it: what the Perl
  * role calls `_connections` and `_close_connection`. They are public members
@@ -45,8 +48,11 @@ export interface ConnectionHost<Id extends string = string> {
    * only calls it for ids present in the table, but it may be called from
    * inside {@link closeIdleConnections} and may itself close or remove other
    * entries; it must be a no-op when the connection is already gone.
+   * `reason` says why: `'idle'` from {@link closeIdleConnections},
+   * `'disconnect'` from `disconnectConnection` (a host may report it, say
+   * in a disconnect event; one that has no use for it may leave it out).
    */
-  closeConnection(peerId: Id): void;
+  closeConnection(peerId: Id, reason: CloseReason): void;
 
   /**
    * Optional: the table in ascending `lastActive` order (oldest first).

@@ -39,7 +39,7 @@ export function connections<Id extends string>(host: ConnectionHost<Id>): Id[] {
  */
 export function disconnectConnection<Id extends string>(host: ConnectionHost<Id>, peerId: Id): boolean {
   if (!host.connectionTable().has(peerId)) return false;
-  host.closeConnection(peerId);
+  host.closeConnection(peerId, 'disconnect');
   return true;
 }
 

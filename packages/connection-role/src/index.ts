@@ -1,4 +1,4 @@
-export type { ConnectionEntry, ConnectionHost, PeerIdOf } from './connection-host.js';
+export type { CloseReason, ConnectionEntry, ConnectionHost, PeerIdOf } from './connection-host.js';
 export { connections, disconnectConnection, hasConnection, lastActivity } from './connection-operations.js';
 export { closeIdleConnections } from './close-idle-connections.js';
 export { ConnectionRole } from './connection-role.js';

@@ -15,7 +15,7 @@ describe.each(forms)('$form', ({ make }) => {
     host.open('a', 0);
     expect(role.hasConnection('a')).toBe(true);
     expect(role.hasConnection('b')).toBe(false);
-    host.closeConnection('a');
+    host.closeConnection('a', 'disconnect');
     expect(role.hasConnection('a')).toBe(false);
   });
 
@@ -25,7 +25,7 @@ describe.each(forms)('$form', ({ make }) => {
     for (const peerId of ['b', 'a10', 'B', 'a', 'a9', 'é']) host.open(peerId, 0);
     // Default string order: by UTF-16 code unit, so 'B' < 'a' and 'a10' < 'a9'.
     expect(role.connections()).toEqual(['B', 'a', 'a10', 'a9', 'b', 'é']);
-    host.closeConnection('a10');
+    host.closeConnection('a10', 'disconnect');
     expect(role.connections()).toEqual(['B', 'a', 'a9', 'b', 'é']);
   });
 
@@ -45,6 +45,14 @@ describe.each(forms)('$form', ({ make }) => {
     expect(host.closeCalls).toEqual(['a']);
     expect(role.hasConnection('a')).toBe(false);
     expect(role.connections()).toEqual(['b']);
+  });
+
+  test('the role passes the reason to closeConnection: disconnect, or idle from a sweep', () => {
+    const { host, role } = make(TableHost, () => 10_000);
+    host.open('a', 10_000).open('old', 0);
+    role.disconnectConnection('a');
+    role.closeIdleConnections(5_000);
+    expect(host.closeReasons).toEqual(['disconnect', 'idle']);
   });
 
   test('disconnect_connection returns false, and closes nothing, if no connection was present', () => {
@@ -70,7 +78,7 @@ describe.each(forms)('$form', ({ make }) => {
     const { host, role } = make(TableHost);
     expect(role.lastActivity('a')).toBeUndefined();
     host.open('a', 5);
-    host.closeConnection('a');
+    host.closeConnection('a', 'disconnect');
     expect(role.lastActivity('a')).toBeUndefined();
   });
 

@@ -30,6 +30,7 @@ import {
   type ConformanceTarget,
 } from './harness.js';
 import { waitUntil } from './suite.js';
+import { FakeTimers } from '../fake-timers.js';
 
 /** A well-formed message as a plain object, to be bent out of shape. */
 function wire(from: string, to: string, content: unknown): Record<string, unknown> {
@@ -251,15 +252,21 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       expect(seen.messages).toEqual([]);
     });
 
-    test('R6: a partial frame that stalls is closed after frameTimeoutMs; an idle connection is not', async () => {
-      const bob = await h.client('bob', { frameTimeoutMs: 150 });
+    test('R6: a partial frame that stalls is closed after frameTimeoutMs; an idle connection is not (injected timers)', async () => {
+      const timers = new FakeTimers();
+      const bob = await h.client('bob', { frameTimeoutMs: 30_000, timers });
       const idle = await h.raw('bob');
       await writeRaw(idle, helloFrame('idle'));
       const stalled = await h.raw('bob');
       await writeRaw(stalled, helloFrame('stalled'));
       await waitUntil(() => bob.hasConnection('idle') && bob.hasConnection('stalled'));
       const errors = nextErrors(bob, 1);
+      const armed = timers.active;
       await writeRaw(stalled, Buffer.concat([header(100), Buffer.from('{"id":')]));
+      await waitUntil(() => timers.active > armed); // bob has read the partial frame
+      timers.advance(29_999);
+      expect(bob.hasConnection('stalled')).toBe(true);
+      timers.advance(1);
       const [error] = await errors;
       expect(error).toMatchObject({ code: 'ERR_IPCM_FRAME_TIMEOUT' });
       await closedByPeer(stalled);
@@ -367,13 +374,21 @@ export function defineProtocolSuite(target: ConformanceTarget): void {
       expect(bob.connections()).toEqual([]);
     });
 
-    test('R10: no hello within helloTimeoutMs: closed, never cached', async () => {
-      const bob = await h.client('bob', { helloTimeoutMs: 100 });
+    test('R10: no hello within helloTimeoutMs: closed, never cached (injected timers)', async () => {
+      const timers = new FakeTimers();
+      const bob = await h.client('bob', { helloTimeoutMs: 5000, timers });
       const seen = watch(bob);
       const errors = nextErrors(bob, 2);
+      const before = timers.active;
       const silent = await h.raw('bob');
       const halfHello = await h.raw('bob');
       halfHello.write(helloFrame('x').subarray(0, 6));
+      // Both accepted: two hello timers, and the half hello's partial-frame timer.
+      await waitUntil(() => timers.active >= before + 3);
+      timers.advance(4999);
+      expect(seen.connects).toEqual([]);
+      expect(bob.stats().errors).toBe(0);
+      timers.advance(1);
       for (const error of await errors) {
         expect(error).toBeInstanceOf(HelloTimeoutError);
         expect(error).toMatchObject({ code: 'ERR_IPCM_HELLO_TIMEOUT' });
