@@ -32,11 +32,11 @@ import {
 } from './errors.js';
 import { FRAME_HEADER_BYTES } from './frame-encoder.js';
 import { MessageQueue } from './message-queue.js';
-import { createMessage, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
+import { createMessage, encodeJsonMessageFrame, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
 import { RouteDirectory } from './route-directory.js';
 import type { PeerEntry, RouteAddress, RouteClaim } from './route-types.js';
-import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
+import { decodePayload, encodeValueFrame, jsonSerializer, toAsciiJson, type Serializer } from './serializer.js';
 import type { ClientOptions, Clock, SendOptions } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
@@ -126,6 +126,9 @@ type ClientState = 'starting' | 'open' | 'closing' | 'closed';
  */
 const MAX_HELLO_BYTES = 16 * 1024;
 
+/** The end of a broadcast message's JSON (see encodeJsonMessageFrame). */
+const BROADCAST_TAIL = ',"broadcast":true}';
+
 /** Dead entries (and temporary files) a client's start removes at most (R37). */
 const REAP_PER_START = 16;
 
@@ -180,6 +183,10 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** Reason used when the role asks us to close a connection. */
   #roleReason = 'disconnect';
   readonly #helloFrame: Buffer;
+  /** `,"from":<our id>,"content":`, the middle of every message's JSON (see encodeJsonMessageFrame). */
+  readonly #fromPart: string;
+  #tailPeer: string | undefined;
+  #tail = '';
 
   /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
   readonly #sent = new Map<string, number>();
@@ -216,6 +223,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
     this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
+    this.#fromPart = `,"from":${toAsciiJson(this.id)},"content":`;
     this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => this.#resumeReading());
     this.#cache = new ConnCache<PeerConnection, Direction, string>({
       totalCapacity: this.#options.maxConnections,
@@ -380,9 +388,9 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     } else {
       if (conn.finished) return Promise.reject(new ConnectionClosedError(`connection to ${peerId} is closing`));
       this.#reuses++;
-      // An idle connection becomes busy: its activity time is now. While
-      // busy it counts as active anyway, so no clock read per message.
-      if (conn.flushed) this.#touch(conn);
+      // No touch here: a connection with bytes to write counts as active
+      // now (see role-host.ts), and the write completing touches it
+      // (onDrained), so sending reads no clock.
     }
     const target = conn;
     if (frame !== undefined || (target.waiting === 0 && target.charge < this.#options.maxPendingBytes)) {
@@ -466,10 +474,16 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     try {
       const value = wireContent(content, json);
       if (value instanceof ContentProblem) throw badContent(sendSubject(peerId, broadcast), value.problem);
-      const message = broadcast
-        ? createMessage({ from: this.id, broadcast: true, content: value })
-        : createMessage({ from: this.id, to: peerId, content: value });
-      frame = encodeValueFrame(message, this.#serializer);
+      // JSON: only the content is serialized; the envelope is written around it.
+      const fast = json ? encodeJsonMessageFrame(this.#fromPart, value, broadcast ? BROADCAST_TAIL : this.#toTail(peerId)) : undefined;
+      if (fast !== undefined) {
+        frame = fast;
+      } else {
+        const message = broadcast
+          ? createMessage({ from: this.id, broadcast: true, content: value })
+          : createMessage({ from: this.id, to: peerId, content: value });
+        frame = encodeValueFrame(message, this.#serializer);
+      }
     } catch (cause) {
       if (cause instanceof BadContentError) throw cause;
       // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
@@ -481,6 +495,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       );
     }
     return frame;
+  }
+
+  /** The end of a message's JSON to `peerId` (`,"to":"<id>"}`), kept for the last peer sent to. */
+  #toTail(peerId: string): string {
+    if (peerId !== this.#tailPeer) {
+      this.#tail = `,"to":${toAsciiJson(peerId)}}`;
+      this.#tailPeer = peerId;
+    }
+    return this.#tail;
   }
 
 
