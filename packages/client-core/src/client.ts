@@ -190,6 +190,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
   readonly #sent = new Map<string, number>();
+  /** Messages read per peer, from connections that have closed (open ones keep their own count). */
   readonly #read = new Map<string, number>();
   #connects = 0;
   #accepts = 0;
@@ -744,7 +745,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       }
       return;
     }
-    this.#read.set(peerId, (this.#read.get(peerId) ?? 0) + 1);
+    conn.readFrames++;
     this.#deliver(message);
   }
 
@@ -984,11 +985,15 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (this.#sockets.size === 0) this.#socketsClosed?.();
   }
 
-  /** Moves a closed connection's send counts into the client's totals. */
+  /** Moves a closed connection's send and read counts into the client's totals. */
   #foldCounts(conn: PeerConnection): void {
     if (conn.peerId !== undefined && conn.sentFrames > 0) {
       this.#sent.set(conn.peerId, (this.#sent.get(conn.peerId) ?? 0) + conn.sentFrames);
     }
+    if (conn.peerId !== undefined && conn.readFrames > 0) {
+      this.#read.set(conn.peerId, (this.#read.get(conn.peerId) ?? 0) + conn.readFrames);
+    }
+    conn.readFrames = 0;
     this.#framesOut += conn.sentFrames;
     this.#bytesOut += conn.sentBytes;
     this.#unwritten += conn.unwritten;
@@ -1103,11 +1108,13 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
       else inbound++;
     }
     const sent = new Map(this.#sent);
+    const read = new Map(this.#read);
     let framesOut = this.#framesOut;
     let bytesOut = this.#bytesOut;
     let unwritten = this.#unwritten;
     for (const conn of this.#sockets) {
       if (conn.peerId !== undefined && conn.sentFrames > 0) sent.set(conn.peerId, (sent.get(conn.peerId) ?? 0) + conn.sentFrames);
+      if (conn.peerId !== undefined && conn.readFrames > 0) read.set(conn.peerId, (read.get(conn.peerId) ?? 0) + conn.readFrames);
       framesOut += conn.sentFrames;
       bytesOut += conn.sentBytes;
       unwritten += conn.unwritten;
@@ -1115,7 +1122,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     return {
       sent: Object.fromEntries(sent),
       unwritten,
-      read: Object.fromEntries(this.#read),
+      read: Object.fromEntries(read),
       connects: this.#connects,
       accepts: this.#accepts,
       reuses: this.#reuses,
