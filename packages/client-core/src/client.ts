@@ -187,6 +187,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   readonly #fromPart: string;
   #tailPeer: string | undefined;
   #tail = '';
+  /** What #connectionTo last found, while it is cached: one look-up per send to the same peer. */
+  #lastRoute: PeerConnection | undefined;
 
   /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
   readonly #sent = new Map<string, number>();
@@ -510,11 +512,16 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
 
   /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
   #connectionTo(peerId: string): PeerConnection | undefined {
-    return (
+    // The answer for the last peer, while its connection stays cached and
+    // no connection was deposited or dialled since (either could change it).
+    const last = this.#lastRoute;
+    if (last !== undefined && last.peerId === peerId && last.record !== undefined) return last;
+    const conn =
       this.#cache.find('outbound', peerId)?.conn ??
       this.#dialing.get(peerId) ??
-      this.#cache.find('inbound', peerId)?.conn
-    );
+      this.#cache.find('inbound', peerId)?.conn;
+    this.#lastRoute = conn?.record !== undefined ? conn : undefined;
+    return conn;
   }
 
   /**
@@ -522,6 +529,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * made while the peer is looked up queue on it in order (R26).
    */
   #dial(peerId: string): PeerConnection {
+    this.#lastRoute = undefined;
     const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes);
     this.#wire(conn);
     this.#dialing.set(peerId, conn);
@@ -578,6 +586,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
    * never announced, and no 'disconnect' follows either.
    */
   #cacheConnection(conn: PeerConnection, direction: Direction, peerId: string): void {
+    this.#lastRoute = undefined; // a new connection may take precedence (see #connectionTo)
     const record = this.#cache.deposit(direction, peerId, conn);
     if (conn.closing !== undefined) return;
     conn.record = record;
