@@ -183,12 +183,6 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   /** Reason used when the role asks us to close a connection. */
   #roleReason = 'disconnect';
   readonly #helloFrame: Buffer;
-  /** `,"from":<our id>,"content":`, the middle of every message's JSON (see encodeJsonMessageFrame). */
-  readonly #fromPart: string;
-  #tailPeer: string | undefined;
-  #tail = '';
-  /** What #connectionTo last found, while it is cached: one look-up per send to the same peer. */
-  #lastRoute: PeerConnection | undefined;
 
   /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
   readonly #sent = new Map<string, number>();
@@ -206,6 +200,12 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
   #errors = 0;
   #undelivered = 0;
   readonly #drops: Record<string, number> = {};
+  /** `,"from":<our id>,"content":`, the middle of every message's JSON (see encodeJsonMessageFrame). */
+  readonly #fromPart: string;
+  #tailPeer: string | undefined;
+  #tail = '';
+  /** What #connectionTo last found, while it is cached: one look-up per send to the same peer. */
+  #lastRoute: PeerConnection | undefined;
 
   /**
    * Use a transport package's factory (`UnixClient.create`, ...) or
@@ -225,8 +225,8 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     this.#clock = this.#options.clock ?? performance;
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
-    this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
     this.#fromPart = `,"from":${toAsciiJson(this.id)},"content":`;
+    this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
     this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => this.#resumeReading());
     this.#cache = new ConnCache<PeerConnection, Direction, string>({
       totalCapacity: this.#options.maxConnections,
@@ -994,7 +994,7 @@ export class Client extends EventEmitter<ClientEvents> implements AsyncDisposabl
     if (this.#sockets.size === 0) this.#socketsClosed?.();
   }
 
-  /** Moves a closed connection's send and read counts into the client's totals. */
+  /** Moves a closed connection's send counts into the client's totals. */
   #foldCounts(conn: PeerConnection): void {
     if (conn.peerId !== undefined && conn.sentFrames > 0) {
       this.#sent.set(conn.peerId, (this.#sent.get(conn.peerId) ?? 0) + conn.sentFrames);

@@ -106,7 +106,7 @@ export function createMessage<C>(init: MessageInit<C>, clock: MessageClock = sys
 
 /**
  * A new message's whole JSON frame, byte for byte what
- * `encodeMessageFrame(createMessage(...))` gives with the JSON serializer,
+ * `encodeValueFrame(createMessage(...))` gives with the JSON serializer,
  * without building the message object or serializing its envelope: only
  * `content` goes through `JSON.stringify`. The id, stamp and stamp_ord come
  * from createMessage's sequence. `fromPart` is `,"from":<id as ASCII
