@@ -35,14 +35,14 @@ import {
 } from './errors.js';
 import { FRAME_HEADER_BYTES } from './frame-encoder.js';
 import { MessageQueue } from './message-queue.js';
-import { createMessage, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
+import { createMessage, encodeJsonMessageFrame, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
 import { overlayDirectory } from './directory-chain.js';
 import { FsDirectory } from './fs-directory.js';
 import type { PeerDirectory, PeerLocation, Registration } from './peer-directory.js';
 import { StaticDirectory } from './static-directory.js';
 import type { EntryProbe, ProbeTarget, RouteAddress } from './route-types.js';
-import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
+import { decodePayload, encodeValueFrame, jsonSerializer, toAsciiJson, type Serializer } from './serializer.js';
 import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
@@ -167,6 +167,9 @@ type ClientState = 'starting' | 'open' | 'closing' | 'closed';
  */
 const MAX_HELLO_BYTES = 16 * 1024;
 
+/** The end of a broadcast message's JSON (see encodeJsonMessageFrame). */
+const BROADCAST_TAIL = ',"broadcast":true}';
+
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
  * transport (see {@link Transport}) and a factory; users normally meet it as
@@ -241,6 +244,7 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
   readonly #sent = new Map<string, number>();
+  /** Messages read per peer, from connections that have closed (open ones keep their own count). */
   readonly #read = new Map<string, number>();
   #connects = 0;
   #accepts = 0;
@@ -254,6 +258,12 @@ export class Client<T extends PeerTypes = PeerTypes>
   #errors = 0;
   #undelivered = 0;
   readonly #drops: Record<string, number> = {};
+  /** `,"from":<our id>,"content":`, the middle of every message's JSON (see encodeJsonMessageFrame). */
+  readonly #fromPart: string;
+  #tailPeer: string | undefined;
+  #tail = '';
+  /** What #connectionTo last found, while it is cached: one look-up per send to the same peer. */
+  #lastRoute: PeerConnection | undefined;
 
   /**
    * Use a transport package's factory (`UnixClient.create`, ...) or
@@ -280,6 +290,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#configuredPeers = configuredPeers;
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
+    this.#fromPart = `,"from":${toAsciiJson(this.id)},"content":`;
     this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
     this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => {
       // Running request handlers hold reading paused too (see handle()).
@@ -542,9 +553,9 @@ export class Client<T extends PeerTypes = PeerTypes>
     } else {
       if (conn.finished) return Promise.reject(new ConnectionClosedError(`connection to ${peerId} is closing`));
       this.#reuses++;
-      // An idle connection becomes busy: its activity time is now. While
-      // busy it counts as active anyway, so no clock read per message.
-      if (conn.flushed) this.#touch(conn);
+      // No touch here: a connection with bytes to write counts as active
+      // now (see role-host.ts), and the write completing touches it
+      // (onDrained), so sending reads no clock.
     }
     const target = conn;
     if (frame !== undefined || (target.waiting === 0 && target.charge < this.#options.maxPendingBytes)) {
@@ -628,10 +639,16 @@ export class Client<T extends PeerTypes = PeerTypes>
     try {
       const value = wireContent(content, json);
       if (value instanceof ContentProblem) throw badContent(sendSubject(peerId, broadcast), value.problem);
-      const message = broadcast
-        ? createMessage({ from: this.id, broadcast: true, content: value })
-        : createMessage({ from: this.id, to: peerId, content: value });
-      frame = encodeValueFrame(message, this.#serializer);
+      // JSON: only the content is serialized; the envelope is written around it.
+      const fast = json ? encodeJsonMessageFrame(this.#fromPart, value, broadcast ? BROADCAST_TAIL : this.#toTail(peerId)) : undefined;
+      if (fast !== undefined) {
+        frame = fast;
+      } else {
+        const message = broadcast
+          ? createMessage({ from: this.id, broadcast: true, content: value })
+          : createMessage({ from: this.id, to: peerId, content: value });
+        frame = encodeValueFrame(message, this.#serializer);
+      }
     } catch (cause) {
       if (cause instanceof BadContentError) throw cause;
       // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
@@ -645,14 +662,28 @@ export class Client<T extends PeerTypes = PeerTypes>
     return frame;
   }
 
+  /** The end of a message's JSON to `peerId` (`,"to":"<id>"}`), kept for the last peer sent to. */
+  #toTail(peerId: string): string {
+    if (peerId !== this.#tailPeer) {
+      this.#tail = `,"to":${toAsciiJson(peerId)}}`;
+      this.#tailPeer = peerId;
+    }
+    return this.#tail;
+  }
+
 
   /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
   #connectionTo(peerId: string): PeerConnection | undefined {
-    return (
+    // The answer for the last peer, while its connection stays cached and
+    // no connection was deposited or dialled since (either could change it).
+    const last = this.#lastRoute;
+    if (last !== undefined && last.peerId === peerId && last.record !== undefined) return last;
+    const conn =
       this.#cache.find('outbound', peerId)?.conn ??
       this.#dialing.get(peerId) ??
-      this.#cache.find('inbound', peerId)?.conn
-    );
+      this.#cache.find('inbound', peerId)?.conn;
+    this.#lastRoute = conn?.record !== undefined ? conn : undefined;
+    return conn;
   }
 
   /**
@@ -660,6 +691,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * made while the peer is looked up queue on it in order (R26).
    */
   #dial(peerId: string): PeerConnection {
+    this.#lastRoute = undefined;
     const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#timers);
     debugLifecycle('dial', { clientId: this.id, peerId });
     this.#wire(conn);
@@ -717,6 +749,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * never announced, and no 'disconnect' follows either.
    */
   #cacheConnection(conn: PeerConnection, direction: Direction, peerId: string): void {
+    this.#lastRoute = undefined; // a new connection may take precedence (see #connectionTo)
     const record = this.#cache.deposit(direction, peerId, conn);
     if (conn.closing !== undefined) return;
     conn.record = record;
@@ -963,7 +996,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       }
       return;
     }
-    this.#read.set(peerId, (this.#read.get(peerId) ?? 0) + 1);
+    conn.readFrames++;
     publishMessage(this.id, message);
     // Responses never enter the message queue; requests neither, while a
     // handler is set.
@@ -1281,6 +1314,10 @@ export class Client<T extends PeerTypes = PeerTypes>
     if (conn.peerId !== undefined && conn.sentFrames > 0) {
       this.#sent.set(conn.peerId, (this.#sent.get(conn.peerId) ?? 0) + conn.sentFrames);
     }
+    if (conn.peerId !== undefined && conn.readFrames > 0) {
+      this.#read.set(conn.peerId, (this.#read.get(conn.peerId) ?? 0) + conn.readFrames);
+    }
+    conn.readFrames = 0;
     this.#framesOut += conn.sentFrames;
     this.#bytesOut += conn.sentBytes;
     this.#unwritten += conn.unwritten;
@@ -1487,11 +1524,13 @@ export class Client<T extends PeerTypes = PeerTypes>
       else inbound++;
     }
     const sent = new Map(this.#sent);
+    const read = new Map(this.#read);
     let framesOut = this.#framesOut;
     let bytesOut = this.#bytesOut;
     let unwritten = this.#unwritten;
     for (const conn of this.#sockets) {
       if (conn.peerId !== undefined && conn.sentFrames > 0) sent.set(conn.peerId, (sent.get(conn.peerId) ?? 0) + conn.sentFrames);
+      if (conn.peerId !== undefined && conn.readFrames > 0) read.set(conn.peerId, (read.get(conn.peerId) ?? 0) + conn.readFrames);
       framesOut += conn.sentFrames;
       bytesOut += conn.sentBytes;
       unwritten += conn.unwritten;
@@ -1499,7 +1538,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     return {
       sent: Object.fromEntries(sent),
       unwritten,
-      read: Object.fromEntries(this.#read),
+      read: Object.fromEntries(read),
       connects: this.#connects,
       accepts: this.#accepts,
       reuses: this.#reuses,

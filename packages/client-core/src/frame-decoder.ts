@@ -74,8 +74,12 @@ function checkMaxFrameBytes(value: unknown): number {
  */
 export class FrameDecoder {
   #maxFrameBytes: number;
-  /** Header bytes of the next frame when a chunk ended inside them. */
-  readonly #header = Buffer.alloc(FRAME_HEADER_BYTES);
+  /**
+   * Header bytes of the next frame when a chunk ended inside them. Made on
+   * first use: most connections never split a header, and a client may hold
+   * thousands of decoders.
+   */
+  #header: Buffer | null = null;
   #headerFill = 0;
   /**
    * The frame being assembled across chunks, and its announced length. The
@@ -235,14 +239,15 @@ export class FrameDecoder {
     } else if (this.#headerFill !== 0) {
       const fill = this.#headerFill;
       const n = Math.min(FRAME_HEADER_BYTES - fill, length);
-      chunk.copy(this.#header, fill, 0, n);
+      const header = this.#header as Buffer; // allocated when headerFill became non-zero
+      chunk.copy(header, fill, 0, n);
       if (fill + n < FRAME_HEADER_BYTES) {
         this.#headerFill = fill + n;
         return;
       }
       this.#headerFill = 0;
       pos = n;
-      const size = this.#header.readUInt32BE(0);
+      const size = header.readUInt32BE(0);
       if (size > this.#maxFrameBytes) this.#tooLarge(size);
       if (length - pos < size) {
         this.#startFrame(chunk, pos, size);
@@ -268,7 +273,7 @@ export class FrameDecoder {
     }
 
     if (pos < length) {
-      chunk.copy(this.#header, 0, pos, length);
+      chunk.copy((this.#header ??= Buffer.alloc(FRAME_HEADER_BYTES)), 0, pos, length);
       this.#headerFill = length - pos;
     }
   }

@@ -1,6 +1,7 @@
 import { BadHelloError, BadMessageError, InvalidIdError } from './errors.js';
 import { validatePeerId } from './peer-id.js';
-import { decodePayload, encodeValueFrame, jsonSerializer } from './serializer.js';
+import { FRAME_HEADER_BYTES } from './frame-encoder.js';
+import { asciiOnly, decodePayload, encodeValueFrame, jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
 import { createUuidV7Generator } from './uuid.js';
 
@@ -102,6 +103,50 @@ export function createMessage<C>(init: MessageInit<C>, clock: MessageClock = sys
   if (init.broadcast !== undefined) message.broadcast = init.broadcast;
   return message;
 }
+
+/**
+ * A new message's whole JSON frame, byte for byte what
+ * `encodeValueFrame(createMessage(...))` gives with the JSON serializer,
+ * without building the message object or serializing its envelope: only
+ * `content` goes through `JSON.stringify`. The id, stamp and stamp_ord come
+ * from createMessage's sequence. `fromPart` is `,"from":<id as ASCII
+ * JSON>,"content":` and `tail` is `,"to":<id as ASCII JSON>}` or
+ * `,"broadcast":true}`, which the caller makes once per peer. The engine's
+ * send path; returns `undefined` for content with a `toJSON()` method (the
+ * caller then builds the message: `JSON.stringify` passes that method the
+ * key `content`).
+ *
+ * @throws TypeError for content with no JSON form (a BigInt, a cycle).
+ */
+export function encodeJsonMessageFrame(fromPart: string, content: unknown, tail: string, clock: MessageClock = systemClock): Buffer | undefined {
+  if (typeof content === 'object' && content !== null && typeof (content as { toJSON?: unknown }).toJSON === 'function') return undefined;
+  const body = JSON.stringify(content) as string | undefined;
+  if (body === undefined) throw new TypeError(`cannot serialize ${typeof content} as JSON`);
+  const stampOrd = nextStampOrd;
+  nextStampOrd = nextStampOrd === Number.MAX_SAFE_INTEGER ? 0 : nextStampOrd + 1;
+  const nowMs = clock.now();
+  const stamp = nowMs / 1000;
+  // JSON writes a finite number as String() does, and NaN or an infinity as null.
+  const head = '{"id":"' + messageIds.next(nowMs) + '","stamp":' + (Number.isFinite(stamp) ? stamp : 'null')
+    + ',"stamp_ord":' + stampOrd + fromPart;
+  const json = asciiOnly(body);
+  // ASCII only (ids and numbers are; the parts are ASCII JSON), so characters = bytes.
+  const length = head.length + json.length + tail.length;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + length);
+  frame.writeUInt32BE(length, 0);
+  if (json.length <= JOIN_BELOW) {
+    frame.write(head + json + tail, FRAME_HEADER_BYTES, 'latin1');
+  } else {
+    // A large body is not joined: that would copy it into a second large string.
+    frame.write(json, FRAME_HEADER_BYTES + head.length, 'latin1');
+    frame.write(head, FRAME_HEADER_BYTES, 'latin1');
+    frame.write(tail, FRAME_HEADER_BYTES + head.length + json.length, 'latin1');
+  }
+  return frame;
+}
+
+/** Content JSON up to this long is joined to the envelope and written in one call. */
+const JOIN_BELOW = 2048;
 
 /** The connection a message arrived on, for {@link validateMessage}. */
 export interface ValidateMessageOptions {

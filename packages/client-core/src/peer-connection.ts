@@ -92,6 +92,8 @@ export class PeerConnection {
   sentFrames = 0;
   /** Bytes of those messages. */
   sentBytes = 0;
+  /** Messages read from the peer on this connection (delivered or queued). */
+  readFrames = 0;
   /** Called when everything accepted has been written (the connection went idle). */
   onDrained: ((conn: PeerConnection) => void) | undefined;
   /** Accepted messages that were never handed to the kernel (the connection died first). */

@@ -64,6 +64,11 @@ export function toAsciiJson(value: unknown): string {
   // the whole encode) and `Buffer.from(json, 'latin1')` plus a copy behind
   // the header (0.96-1.14x): neither pays reliably, so this check stays. (No
   // check at all would be 0.6-0.97x; it is what makes the output ASCII.)
+  return asciiOnly(json);
+}
+
+/** JSON text with every character above U+007F escaped as `\uXXXX` (the text as it is when it is ASCII already). */
+export function asciiOnly(json: string): string {
   return Buffer.byteLength(json, 'utf8') === json.length ? json : json.replace(NON_ASCII_ALL, escapeCodeUnit);
 }
 

@@ -13,6 +13,7 @@ import {
   validatePeerId,
 } from '../src/message.js';
 import type { Message } from '../src/message.js';
+import { encodeJsonMessageFrame } from '../src/message.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, parseJsonPayload, toAsciiJson } from '../src/serializer.js';
 import type { Serializer } from '../src/serializer.js';
 import { caught } from './helpers.js';
@@ -277,6 +278,46 @@ describe('messages', () => {
 
   test('createMessage: undefined content is a TypeError', () => {
     expect(() => createMessage({ from: 'alice', to: 'bob', content: undefined })).toThrow(TypeError);
+  });
+
+  test('encodeJsonMessageFrame writes byte for byte the frame of the message it stands for', () => {
+    const clocks = [{ now: () => 1_795_286_606_412.5 }, { now: () => 1_795_286_606_000 }, { now: () => NaN }];
+    const contents: unknown[] = [
+      { seq: 1, text: 'hi' },
+      'grüße 👋 \u2028',
+      ['a', 1.5e300, -0, null, { nested: [true, false] }, new Date(0)],
+      { text: 'x'.repeat(5000) + 'é' },
+      0,
+      false,
+      { undefinedKey: undefined, fn: () => 1 },
+    ];
+    const parts: Array<[string, string, Record<string, unknown>]> = [
+      [',"from":"alice","content":', ',"to":"bob"}', { from: 'alice', to: 'bob' }],
+      [`,"from":${toAsciiJson('ñandú 🐦')},"content":`, ',"broadcast":true}', { from: 'ñandú 🐦', broadcast: true }],
+    ];
+    for (const clock of clocks) {
+      for (const content of contents) {
+        for (const [fromPart, tail, fields] of parts) {
+          const frame = encodeJsonMessageFrame(fromPart, content, tail, clock) as Buffer;
+          const sent = jsonSerializer.decode(frame.subarray(4)) as Message;
+          expect(frame.readUInt32BE(0)).toBe(frame.length - 4);
+          expect(sent).toMatchObject(fields);
+          expect(sent.id).toMatch(UUID);
+          // The same message built and serialized whole gives the same bytes.
+          const { id, stamp_ord } = sent;
+          const whole = { id, stamp: clock.now() / 1000, stamp_ord, from: fields['from'], content, ...('to' in fields ? { to: fields['to'] } : { broadcast: true }) };
+          expect(frame.equals(encodeValueFrame(whole))).toBe(true);
+        }
+      }
+    }
+  });
+
+  test('encodeJsonMessageFrame leaves content with a toJSON() method to the whole-message path, and refuses what JSON cannot hold', () => {
+    expect(encodeJsonMessageFrame(',"from":"a","content":', { toJSON: () => 1 }, '}')).toBeUndefined();
+    expect(() => encodeJsonMessageFrame(',"from":"a","content":', { n: 1n }, '}')).toThrow(TypeError);
+    const circular: Record<string, unknown> = {};
+    circular['self'] = circular;
+    expect(() => encodeJsonMessageFrame(',"from":"a","content":', circular, '}')).toThrow(TypeError);
   });
 
   test('a created message survives the wire and validates on the other side', () => {
