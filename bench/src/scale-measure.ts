@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { removeRoute, spawnRoute } from '@ipcm/client-core';
+import { spawnRoute } from '@ipcm/client-core';
 import { compiledEntry } from './child-entry.js';
 import { countFds, openFileLimit } from './fds.js';
 import { withTimeout } from './messaging-pair.js';
@@ -241,8 +241,10 @@ export async function runScaleHere(options: ScaleOptions): Promise<ScaleResult> 
           await hosts.unhost();
         }
       } finally {
-        await removeRoute(route);
-        await rm(bareDir, { recursive: true, force: true });
+        // Peers closing in other processes may still be writing their
+        // .stats files: retry a removal that finds the directory refilled.
+        await rm(route, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+        await rm(bareDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
       }
     }
   } finally {
