@@ -11,6 +11,7 @@ module.exports = {
   moduleNameMapper: {
     '^@ipcm/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@ipcm/([a-z-]+)/internal$': '<rootDir>/packages/$1/src/internal.ts',
+    '^@ipcm/([a-z-]+)/testing$': '<rootDir>/packages/$1/src/testing.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -6,6 +6,7 @@ import { IDLE_SWEEP_OPTIONS, formatIdleSweep, runIdleSweep } from './idle-sweep.
 import { MESSAGING_OPTIONS, formatMessaging, runMessaging } from './messaging.js';
 import { TRANSPORTS } from './messaging-transports.js';
 import type { Mode } from './mode.js';
+import { REDIS_OPTIONS, formatRedisBench, runRedisBench } from './redis.js';
 import { SCALE_OPTIONS, formatScale, runScale } from './scale.js';
 import { SIZES_OPTIONS, formatSizes, runSizes, sizesChart } from './sizes.js';
 
@@ -62,6 +63,10 @@ const SUITES: readonly Suite[] = [
   {
     name: 'idle-sweep',
     run: async ({ mode }) => formatIdleSweep(await runIdleSweep(IDLE_SWEEP_OPTIONS[mode])),
+  },
+  {
+    name: 'redis',
+    run: async ({ mode, verbose }) => formatRedisBench(await runRedisBench(REDIS_OPTIONS[mode]), verbose),
   },
 ];
 

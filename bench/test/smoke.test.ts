@@ -2,6 +2,7 @@
 // its tiny mode and checks that it did the work it claims to time. No timing
 // is asserted; the numbers of a tiny run mean nothing.
 import { ConnCache } from '@ipcm/conncache';
+import { describeWithRedis } from '../../packages/directory-redis/test/redis-server';
 import { renderLogLogChart } from '../src/chart.js';
 import { CONNCACHE_OPTIONS, IMPLS, formatConncache, runConncacheSuite } from '../src/conncache.js';
 import { IDLE_SWEEP_OPTIONS, SWEEP_CASES, formatIdleSweep, runIdleSweep } from '../src/idle-sweep.js';
@@ -11,6 +12,7 @@ import { MESSAGING_IMPLS, SEND_PATTERNS } from '../src/messaging-endpoints.js';
 import { frameBytesOf } from '../src/messaging-frames.js';
 import { textOfSize } from '../src/messaging-wire.js';
 import { MESSAGING_OPTIONS, formatMessaging, runMessaging } from '../src/messaging.js';
+import { KINDS, REDIS_OPTIONS, formatRedisBench, runRedisBench } from '../src/redis.js';
 import { SCALE_OPTIONS, formatScale, runScale } from '../src/scale.js';
 import { SIZES_IMPLS, SIZES_OPTIONS, formatSizes, runSizes, sizesChart } from '../src/sizes.js';
 
@@ -184,4 +186,22 @@ test('idle-sweep suite: every case closes exactly the idle share at every size',
     for (const perRound of result.samples[c]) expect(perRound.every((ms) => ms >= 0 && Number.isFinite(ms))).toBe(true);
   }
   expect(formatIdleSweep(result)).toContain('RATIO drop(ageMs): growth of the time per closed connection');
+});
+
+describeWithRedis('redis suite (needs redis-server)', () => {
+  test('first messages, steady-state bursts and lookups all go through, on both kinds of directory', async () => {
+    const options = REDIS_OPTIONS.tiny;
+    const result = await runRedisBench(options);
+    expect(result.skipped).toBeUndefined();
+    for (const kind of KINDS) {
+      expect(result.firstMessageMs[kind]).toHaveLength(options.firstMessageRounds);
+      expect(result.steadyMsgPerSec[kind]).toHaveLength(options.steadyRounds);
+      expect(result.steadyDelivered[kind]).toBe(options.steadyRounds * options.burst);
+    }
+    expect(result.lookupMs.directory).toHaveLength(options.lookupRounds * options.lookups);
+    expect(result.lookupMs.get).toHaveLength(options.lookupRounds * options.lookups);
+    const text = formatRedisBench(result, true);
+    expect(text).toContain('RATIO steady-state msg/s, Redis / route directory');
+    expect(text).toContain('RedisDirectory.lookup');
+  });
 });

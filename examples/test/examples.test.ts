@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
+import { describeWithRedis } from '../../packages/directory-redis/test/redis-server';
 
 const DIST = path.join(__dirname, '..', 'dist');
 
@@ -55,4 +56,24 @@ test('custom-transport: a third-party transport gets messaging, the role and the
   expect(stdout).toContain('alice\'s cache: size 1, deposits 1, by type {"outbound":1}\n');
   expect(stdout).toContain('a minute later, closeIdleConnections(30000) → 1; connections() → []\n');
   expect(stdout).toContain("alice's cache: size 0, drops.idle 1\n");
+});
+
+describeWithRedis('many-hosts (needs redis-server)', () => {
+  test('peers on 127.0.0.2, .3 and .4 meet through Redis: greetings, replies and a broadcast, clean exits', async () => {
+    const { code, stdout, stderr } = await runExample('many-hosts');
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^alice listens on 127\.0\.0\.2:\d+$/m);
+    expect(stdout).toMatch(/^bob listens on 127\.0\.0\.3:\d+$/m);
+    expect(stdout).toMatch(/^carol listens on 127\.0\.0\.4:\d+$/m);
+    for (const [from, to] of [['alice', 'bob'], ['bob', 'carol'], ['carol', 'alice'], ['bob', 'alice']]) {
+      expect(stdout).toContain(`${to} got "hello ${to}, from ${from}" from ${from}\n`);
+      expect(stdout).toContain(`${from} got {"reply":"hi ${from}, ${to} here"} from ${to}\n`);
+    }
+    expect(stdout).toContain('6 greetings sent across hosts, 6 replies back\n');
+    expect(stdout).toContain('bob got "to everyone, from alice" from alice\n');
+    expect(stdout).toContain('carol got "to everyone, from alice" from alice\n');
+    expect(stdout).toContain("alice's broadcast reached bob, carol\n");
+    expect(stdout).toContain('peers exited with codes: 0, 0, 0\n');
+  });
 });

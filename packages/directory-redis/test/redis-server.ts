@@ -1,30 +1,20 @@
 /*
- * A real redis-server for the tests: bound to 127.0.0.1 on a free port, no
- * persistence, in a temp dir, stopped by pid. Without the binary, tests are
- * skipped with a message saying how to install it, except under CI=true
- * where they fail (`.ci/run` installs it).
+ * A real redis-server for the tests (RedisServer, from the package's
+ * `testing` entry point: one home for tests, examples and benchmarks).
+ * Without the binary, tests are skipped with a message saying how to
+ * install it, except under CI=true where they fail (`.ci/run` installs it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { findRedisServer, INSTALL_HINT } from '@ipcm/directory-redis/testing';
 
-export const INSTALL_HINT = 'install redis-server to run them (Debian/Ubuntu: sudo apt-get install -y redis-server; macOS: brew install redis)';
+export { findRedisServer, INSTALL_HINT, RedisServer } from '@ipcm/directory-redis/testing';
 
-/** The redis-server binary on PATH, if any. */
-export function findRedisServer(): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
-    const candidate = path.join(dir, 'redis-server');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+/**
+ * What to do without redis-server: 'run' when it is installed; otherwise
+ * 'fail' under CI=true (it must be installed there), else 'skip'.
+ */
+export function redisRequirement(): 'run' | 'fail' | 'skip' {
+  if (findRedisServer() !== undefined) return 'run';
+  return process.env['CI'] === 'true' ? 'fail' : 'skip';
 }
 
 /**
@@ -32,9 +22,10 @@ export function findRedisServer(): string | undefined {
  * test fails under CI=true and is skipped (with the install hint) elsewhere.
  */
 export function describeWithRedis(name: string, body: () => void): void {
-  if (findRedisServer() !== undefined) {
+  const requirement = redisRequirement();
+  if (requirement === 'run') {
     describe(name, body);
-  } else if (process.env['CI'] === 'true') {
+  } else if (requirement === 'fail') {
     describe(name, () => {
       test('needs redis-server', () => {
         throw new Error(`redis-server is not on PATH: ${INSTALL_HINT}`);
@@ -47,87 +38,3 @@ export function describeWithRedis(name: string, body: () => void): void {
   }
 }
 
-export class RedisServer {
-  readonly port: number;
-  readonly #dir: string;
-  #child: ChildProcess | undefined;
-
-  private constructor(port: number, dir: string) {
-    this.port = port;
-    this.#dir = dir;
-  }
-
-  /** Starts a server on a free loopback port. */
-  static async start(): Promise<RedisServer> {
-    const server = new RedisServer(await freePort(), mkdtempSync(path.join(tmpdir(), 'ipcm-redis-')));
-    await server.restart();
-    return server;
-  }
-
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-
-  get running(): boolean {
-    return this.#child !== undefined;
-  }
-
-  /** Starts a fresh, empty server on the same port (after {@link kill} or {@link stop}). */
-  async restart(): Promise<void> {
-    if (this.#child !== undefined) throw new Error('redis-server is already running');
-    const binary = findRedisServer();
-    if (binary === undefined) throw new Error(`redis-server is not on PATH: ${INSTALL_HINT}`);
-    const child = spawn(
-      binary,
-      ['--bind', '127.0.0.1', '--port', String(this.port), '--save', '', '--appendonly', 'no', '--dir', this.#dir, '--daemonize', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          child.stdout?.off('data', onData);
-          child.stdout?.resume();
-          resolve();
-        }
-      };
-      child.stdout?.on('data', onData);
-      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output.slice(-500)}`)));
-      child.once('error', reject);
-    });
-    child.stderr?.resume();
-    this.#child = child;
-  }
-
-  /** SIGKILLs the server: every key is lost (no persistence). */
-  async kill(): Promise<void> {
-    await this.#signal('SIGKILL');
-  }
-
-  /** Stops the server (SIGTERM) and removes its temp dir. */
-  async stop(): Promise<void> {
-    await this.#signal('SIGTERM');
-    rmSync(this.#dir, { recursive: true, force: true });
-  }
-
-  async #signal(signal: NodeJS.Signals): Promise<void> {
-    const child = this.#child;
-    if (child === undefined) return;
-    this.#child = undefined;
-    const exited = once(child, 'exit');
-    process.kill(child.pid as number, signal);
-    await exited;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (typeof address !== 'object' || address === null) throw new Error('no port');
-  return address.port;
-}
