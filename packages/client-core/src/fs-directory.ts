@@ -27,6 +27,17 @@ const DEFAULT_DEBOUNCE_MS = 20;
 const DEFAULT_CHECK_INTERVAL_MS = 5000;
 /** Dead entries (and temporary files) one registration removes at most (R37). */
 const DEFAULT_REAP_PER_REGISTER = 16;
+/**
+ * A route directory this process found clean (nothing to reap) is not
+ * inspected again by a register for this long: a process starting
+ * thousands of clients on one directory would otherwise read the whole
+ * directory once per client (O(n^2) in all). Leftovers found, or a reap
+ * in progress, change nothing: the next register reaps (or shares the
+ * one in progress).
+ */
+const CLEAN_REINSPECT_MS = 5000;
+/** Per route directory path: the reap in progress in this process, or when it last found nothing. */
+const reapState = new Map<string, Promise<void> | number>();
 
 /** A probe for directories given none: every endpoint is presumed live, so nothing live is ever taken over. */
 const presumeLive: EntryProbe = () => Promise.resolve('live');
@@ -67,7 +78,9 @@ export interface FsDirectoryOptions {
    * temporary files of claims cut short) that killed processes left behind,
    * never a live one (R37): whoever starts next cleans up a bounded amount.
    * Failures are ignored (housekeeping is not the registrant's problem).
-   * `0` turns it off.
+   * Registers in one process share a reap in progress, and a directory
+   * this process found clean is not re-read for 5 s, so starting thousands
+   * of clients costs no whole-directory read each. `0` turns it off.
    * @default 16
    */
   reapPerRegister?: number | undefined;
@@ -201,8 +214,34 @@ export class FsDirectory implements PeerDirectory {
       await claim.release();
       throw err;
     }
-    if (this.#reapPerRegister > 0) await this.route.reapStale(probe, { limit: this.#reapPerRegister }).catch(() => undefined);
+    if (this.#reapPerRegister > 0) await this.#reap(probe);
     return new FsRegistration(claim, { dev: lock.dev, ino: lock.ino }, this.#timers, this.#checkIntervalMs, this.#processId);
+  }
+
+  /**
+   * Reaps what killed processes left (R37), a bounded amount, sharing a
+   * reap already in progress in this process and skipping a directory
+   * found clean in the last {@link CLEAN_REINSPECT_MS}. Failures are
+   * ignored: housekeeping is not the registrant's problem.
+   */
+  #reap(probe: EntryProbe): Promise<void> {
+    const key = this.route.path;
+    const state = reapState.get(key);
+    if (state instanceof Promise) return state;
+    if (state !== undefined && Date.now() - state < CLEAN_REINSPECT_MS) return Promise.resolve();
+    const reaping = this.route
+      .reapStale(probe, { limit: this.#reapPerRegister })
+      .then(
+        (reaped) => {
+          if (reaped.length === 0) reapState.set(key, Date.now());
+          else reapState.delete(key);
+        },
+        () => {
+          reapState.delete(key);
+        },
+      );
+    reapState.set(key, reaping);
+    return reaping;
   }
 
   async lookup(id: string): Promise<PeerLocation | undefined> {

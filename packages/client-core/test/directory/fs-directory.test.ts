@@ -95,6 +95,27 @@ describe('FsDirectory', () => {
     return child;
   }
 
+  test('R37: registers share one reap, and a directory found clean is not re-read by every register (no O(n^2) starts)', async () => {
+    const directory = await open();
+    const leftover = async (name: string): Promise<void> => {
+      await fsp.writeFile(path.join(dir, name), '', { mode: 0o600 });
+      await fsp.writeFile(path.join(dir, `${name}.pid`), `${await deadPid()}`, { mode: 0o600 });
+    };
+    const exists = (name: string): Promise<boolean> => fsp.access(path.join(dir, name)).then(() => true, () => false);
+    await leftover('gone-1');
+    // Concurrent registers share the reap in progress: the leftover goes once.
+    const first = await Promise.all(['a', 'b', 'c'].map((id) => directory.register(id, 'marker')));
+    expect(await exists('gone-1')).toBe(false);
+    // A register that found leftovers lets the next one look again: it finds none.
+    const d = await directory.register('d', 'marker');
+    // The directory was found clean just now: a leftover made since waits for
+    // a later start (after CLEAN_REINSPECT_MS) or the next claim of its id.
+    await leftover('gone-2');
+    const e = await directory.register('e', 'marker');
+    expect(await exists('gone-2')).toBe(true);
+    for (const registration of [...first, d, e]) await registration.release();
+  });
+
   test('R16: a peer in another process is seen up with its socket path; SIGKILLed, its down is seen by the periodic rescan', async () => {
     const directory = await open();
     const events = watch(directory);
