@@ -253,6 +253,11 @@ export class FsDirectory implements PeerDirectory {
     return (await this.route.list()).map(locationOf);
   }
 
+  /** The ids of every entry, from one `readdir` (no liveness check). */
+  ids(): Promise<string[]> {
+    return this.route.ids();
+  }
+
   stats(id: string): Promise<PeerStats | undefined> {
     return unlessInvalid(() => this.route.stats(id));
   }

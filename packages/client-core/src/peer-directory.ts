@@ -129,6 +129,12 @@ export interface PeerDirectory {
   /** Every listed, live peer, sorted by id. */
   list(): Promise<PeerLocation[]>;
   /**
+   * Optional: the ids listed, without checking liveness, where that is much
+   * cheaper than {@link list} (the route directory: one `readdir`). A
+   * broadcast then looks up only the peers it has no connection to.
+   */
+  ids?(): Promise<string[]>;
+  /**
    * Peers coming and going. The first event of every iteration is a
    * `resync` with the current list (the baseline the later events apply
    * to, so nothing falls between a `list()` and the watch); then `up` and
