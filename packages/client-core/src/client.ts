@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { ConnCache, type ConnCacheStats } from '@ipcm/conncache';
+import { ConnCache } from '@ipcm/conncache';
 import {
   closeIdleConnections,
   connections,
@@ -34,6 +34,8 @@ import {
   IdInUseError,
 } from './errors.js';
 import { FRAME_HEADER_BYTES } from './frame-encoder.js';
+import { disconnectEvent, type ClientEvents } from './client-events.js';
+import { ClientCounters, type ClientStats } from './client-stats.js';
 import { MessageQueue } from './message-queue.js';
 import { createMessage, encodeJsonMessageFrame, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
@@ -50,46 +52,9 @@ import { badContent, ContentProblem, encodingProblem, wireContent } from './cont
 import { createRoleHost } from './role-host.js';
 import { debugLifecycle, diag, publishMessage, publishSend } from './diagnostics.js';
 import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.js';
-import { RequestTable, type RequestOptions, type RequestStats } from './requests.js';
-import { Responder, type HandleOptions, type RequestHandler, type ResponderStats } from './responder.js';
+import { RequestTable, type RequestOptions } from './requests.js';
+import { Responder, type HandleOptions, type RequestHandler } from './responder.js';
 import type { ResponseContent } from './request-wire.js';
-
-/** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
-export interface ConnectEvent {
-  readonly peerId: string;
-  readonly direction: Direction;
-}
-
-/**
- * Emitted once for every connection that was announced by `'connect'` and
- * has now left the client. `reason` is a cache drop reason (`'total
- * capacity'`, `'type capacity'`, `'idle'`, `'disconnect'`...), `'closed'`
- * (the peer closed it), `'error'` (with `error`), `'replaced'` (the peer
- * connected again) or `'client closed'`.
- */
-export interface DisconnectEvent {
-  readonly peerId: string;
-  readonly direction: Direction;
-  readonly reason: string;
-  readonly error?: IpcmError;
-  /**
-   * Messages whose `send()` had resolved (they were accepted) but that never
-   * reached the kernel: the connection died, or `destroy()` discarded them.
-   * They are not resent. 0 when everything accepted was written.
-   */
-  readonly unwritten: number;
-}
-
-/**
- * Emitted while someone listens for `'peer'`: a peer became listed in the
- * client's directory (`'up'`) or left it (`'down'`: released its id, or was
- * found dead by the directory's rescan). The first events after the first
- * listener attaches report, as `'up'`, every peer already listed.
- */
-export interface PeerEvent {
-  readonly id: string;
-  readonly type: 'up' | 'down';
-}
 
 /** Options of {@link Client.waitForPeer}. */
 export interface WaitForPeerOptions {
@@ -99,58 +64,10 @@ export interface WaitForPeerOptions {
   signal?: AbortSignal | undefined;
 }
 
-/** The events of a client and their listener arguments; `C` is the content type (see {@link PeerTypes}). */
-export interface ClientEvents<C = unknown> {
-  message: [message: Message<C>];
-  connect: [event: ConnectEvent];
-  disconnect: [event: DisconnectEvent];
-  error: [error: IpcmError];
-  peer: [event: PeerEvent];
-}
-
 /** The outcome of a broadcast for one peer. */
 export interface BroadcastResult {
   readonly sent: boolean;
   readonly error?: Error;
-}
-
-/** Counters of a client, from `client.stats()`. */
-export interface ClientStats {
-  /** Messages accepted for each peer (their `send()` resolved); see `unwritten` for those then lost. */
-  readonly sent: Record<string, number>;
-  /** Accepted messages that never reached the kernel (the connection died or was destroyed), all peers. */
-  readonly unwritten: number;
-  /** Messages read from each peer. */
-  readonly read: Record<string, number>;
-  /** Outbound connections established. */
-  readonly connects: number;
-  /** Inbound connections accepted (after their hello). */
-  readonly accepts: number;
-  /** Sends that used a connection already open. */
-  readonly reuses: number;
-  /** Connections dropped from the cache, by reason. */
-  readonly drops: Readonly<Record<string, number>>;
-  readonly framesIn: number;
-  readonly framesOut: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** Peer-level errors (bad frames, bad hellos, bad messages...), and coded errors that rejected a listener's promise. */
-  readonly errors: number;
-  /**
-   * Messages read off a connection while the application was behind (see
-   * `maxQueuedMessages`) and dropped undelivered because that connection
-   * closed first: a replaced, evicted or reaped connection is closed after
-   * `lingerMs` even if it was not read to its end (R36).
-   */
-  readonly undelivered: number;
-  /** Connections currently open, by direction. */
-  readonly open: { readonly outbound: number; readonly inbound: number };
-  /** The connection cache's own counters. */
-  readonly cache: ConnCacheStats<Direction>;
-  /** Requests this client made (`request()`): pending, answered, timed out, late responses... */
-  readonly requests: RequestStats;
-  /** Requests this client answered (`handle()`): received, running, responded, handler errors... */
-  readonly responder: ResponderStats;
 }
 
 /** Options of `close()`. */
@@ -242,22 +159,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** True while a graceful close waits for running handlers: their answers (and sends) still go out. */
   #answering = false;
 
-  /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
-  readonly #sent = new Map<string, number>();
-  /** Messages read per peer, from connections that have closed (open ones keep their own count). */
-  readonly #read = new Map<string, number>();
-  #connects = 0;
-  #accepts = 0;
-  #reuses = 0;
-  #framesIn = 0;
-  #bytesIn = 0;
-  /** Frames and bytes accepted on connections that have closed (open ones keep their own counts). */
-  #framesOut = 0;
-  #bytesOut = 0;
-  #unwritten = 0;
-  #errors = 0;
-  #undelivered = 0;
-  readonly #drops: Record<string, number> = {};
+  readonly #counters = new ClientCounters();
   /** `,"from":<our id>,"content":`, the middle of every message's JSON (see encodeJsonMessageFrame). */
   readonly #fromPart: string;
   #tailPeer: string | undefined;
@@ -552,7 +454,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       conn = this.#dial(peerId);
     } else {
       if (conn.finished) return Promise.reject(new ConnectionClosedError(`connection to ${peerId} is closing`));
-      this.#reuses++;
+      this.#counters.reuses++;
       // No touch here: a connection with bytes to write counts as active
       // now (see role-host.ts), and the write completing touches it
       // (onDrained), so sending reads no clock.
@@ -739,7 +641,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#dialing.delete(peerId);
     conn.setHello(this.#helloFrame);
     conn.open();
-    this.#connects++;
+    this.#counters.connects++;
     this.#cacheConnection(conn, 'outbound', peerId);
   }
 
@@ -929,7 +831,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       this.#fail(conn, new FrameTimeoutError(`a partial frame stalled for ${this.#options.frameTimeoutMs} ms`));
     };
     socket.on('data', (chunk: Buffer) => {
-      this.#bytesIn += chunk.length;
+      this.#counters.bytesIn += chunk.length;
       this.#touch(conn);
       try {
         conn.decoder.decode(chunk, onFrame);
@@ -976,7 +878,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   }
 
   #onMessageFrame(conn: PeerConnection, peerId: string, payload: Buffer): void {
-    this.#framesIn++;
+    this.#counters.framesIn++;
     let value: unknown;
     try {
       value = decodePayload(payload, this.#serializer);
@@ -1039,7 +941,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     const old = this.#cache.find('inbound', peerId);
     if (old !== undefined) this.#cache.dropRecord(old, 'replaced');
     conn.open();
-    this.#accepts++;
+    this.#counters.accepts++;
     this.#cacheConnection(conn, 'inbound', peerId);
   }
 
@@ -1171,7 +1073,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     const buffered = (socket?.readableLength ?? 0) + conn.decoder.bufferedBytes;
     conn.held.length = 0;
     if (frames === 0 && (buffered === 0 || conn.error !== undefined)) return;
-    this.#undelivered += frames;
+    this.#counters.undelivered += frames;
     this.#reportError(
       new ConnectionClosedError(
         `connection from ${conn.peerId ?? 'a peer'} closed (${conn.closing ?? 'closed'}) with ${frames} messages and ${buffered} more bytes unread: the application was behind (maxQueuedMessages)`,
@@ -1197,7 +1099,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   }
 
   #reportError(error: IpcmError, peerId?: string): void {
-    this.#errors++;
+    this.#counters.errors++;
     diag.error(() => ({ clientId: this.id, error, peerId }));
     debugLifecycle('error', { clientId: this.id, peerId, error });
     // Peer-level errors never crash the process: without a listener they
@@ -1207,8 +1109,7 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   /** The cache's dispose: a connection is leaving the cache for `reason`. */
   #retire(conn: PeerConnection, reason: string): void {
-    this.#drops[reason] = (this.#drops[reason] ?? 0) + 1;
-    debugLifecycle('evict', { clientId: this.id, peerId: conn.peerId, direction: conn.direction, reason });
+        debugLifecycle('evict', { clientId: this.id, peerId: conn.peerId, direction: conn.direction, reason });
     conn.record = undefined;
     conn.closing ??= reason;
     const peerId = conn.peerId as string;
@@ -1253,7 +1154,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       conn.disconnectReason = undefined;
       this.#disconnected(conn, reason);
     }
-    this.#foldCounts(conn);
+    this.#counters.fold(conn);
     if (conn.peerId !== undefined) this.#checkPeerGone(conn.peerId);
     if (this.#sockets.size === 0) this.#socketsClosed?.();
   }
@@ -1307,23 +1208,6 @@ export class Client<T extends PeerTypes = PeerTypes>
       },
       () => undefined, // the directory cannot be read: the timeout still applies
     );
-  }
-
-  /** Moves a closed connection's send counts into the client's totals. */
-  #foldCounts(conn: PeerConnection): void {
-    if (conn.peerId !== undefined && conn.sentFrames > 0) {
-      this.#sent.set(conn.peerId, (this.#sent.get(conn.peerId) ?? 0) + conn.sentFrames);
-    }
-    if (conn.peerId !== undefined && conn.readFrames > 0) {
-      this.#read.set(conn.peerId, (this.#read.get(conn.peerId) ?? 0) + conn.readFrames);
-    }
-    conn.readFrames = 0;
-    this.#framesOut += conn.sentFrames;
-    this.#bytesOut += conn.sentBytes;
-    this.#unwritten += conn.unwritten;
-    conn.sentFrames = 0;
-    conn.sentBytes = 0;
-    conn.unwritten = 0;
   }
 
   // ---- the connection role ------------------------------------------------
@@ -1517,43 +1401,7 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   /** Counters: per-peer sent/read, connects, reuses, drops by reason, frames and bytes. */
   stats(): ClientStats {
-    let outbound = 0;
-    let inbound = 0;
-    for (const record of this.#cache.records()) {
-      if (record.type === 'outbound') outbound++;
-      else inbound++;
-    }
-    const sent = new Map(this.#sent);
-    const read = new Map(this.#read);
-    let framesOut = this.#framesOut;
-    let bytesOut = this.#bytesOut;
-    let unwritten = this.#unwritten;
-    for (const conn of this.#sockets) {
-      if (conn.peerId !== undefined && conn.sentFrames > 0) sent.set(conn.peerId, (sent.get(conn.peerId) ?? 0) + conn.sentFrames);
-      if (conn.peerId !== undefined && conn.readFrames > 0) read.set(conn.peerId, (read.get(conn.peerId) ?? 0) + conn.readFrames);
-      framesOut += conn.sentFrames;
-      bytesOut += conn.sentBytes;
-      unwritten += conn.unwritten;
-    }
-    return {
-      sent: Object.fromEntries(sent),
-      unwritten,
-      read: Object.fromEntries(read),
-      connects: this.#connects,
-      accepts: this.#accepts,
-      reuses: this.#reuses,
-      drops: { ...this.#drops },
-      framesIn: this.#framesIn,
-      framesOut,
-      bytesIn: this.#bytesIn,
-      bytesOut,
-      errors: this.#errors,
-      undelivered: this.#undelivered,
-      open: { outbound, inbound },
-      cache: this.#cache.stats(),
-      requests: this.#requests.stats(),
-      responder: this.#responder.stats(),
-    };
+    return this.#counters.snapshot(this.#cache, this.#sockets, this.#requests.stats(), this.#responder.stats());
   }
 
   /** True once `close()` or `destroy()` has been called. */
@@ -1659,7 +1507,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       if (registration !== undefined) {
         const where = registration.path ?? `${JSON.stringify(this.id)} in ${this.directory.description}`;
         try {
-          await registration.writeStats?.({ sent: Object.fromEntries(this.#sent), read: Object.fromEntries(this.#read) });
+          await registration.writeStats?.({ sent: Object.fromEntries(this.#counters.sent), read: Object.fromEntries(this.#counters.read) });
         } catch (cause) {
           failure = new RouteError(`cannot write ${where}.stats: ${(cause as Error).message}`, { cause });
         }
@@ -1753,9 +1601,4 @@ function cancelWith(options: SendOptions, peerId: string, holder: Waiter | Settl
   }
   signal?.addEventListener('abort', onAbort, { once: true });
   holder.release = release;
-}
-
-function disconnectEvent(conn: PeerConnection, reason: string): DisconnectEvent {
-  const base = { peerId: conn.peerId ?? '', direction: conn.direction, reason, unwritten: conn.unwritten };
-  return conn.error === undefined ? base : { ...base, error: conn.error };
 }
