@@ -18,12 +18,8 @@ import {
   ClientClosedError,
   ConnectError,
   ConnectionClosedError,
-  FrameTooLargeError,
   BackpressureError,
-  BadContentError,
   HelloTimeoutError,
-  SendAbortedError,
-  SendTimeoutError,
   IpcmError,
   PeerNotListeningError,
   ProtocolError,
@@ -33,22 +29,22 @@ import {
   WaitTimeoutError,
   IdInUseError,
 } from './errors.js';
-import { FRAME_HEADER_BYTES } from './frame-encoder.js';
 import { disconnectEvent, type ClientEvents } from './client-events.js';
 import { ClientCounters, type ClientStats } from './client-stats.js';
+import { MessageEncoder } from './message-encoder.js';
+import { abortedError, admitWaiting, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
 import { MessageQueue } from './message-queue.js';
-import { createMessage, encodeJsonMessageFrame, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
+import { isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
 import { overlayDirectory } from './directory-chain.js';
 import { FsDirectory } from './fs-directory.js';
 import type { PeerDirectory, PeerLocation, Registration } from './peer-directory.js';
 import { StaticDirectory } from './static-directory.js';
 import type { EntryProbe, ProbeTarget, RouteAddress } from './route-types.js';
-import { decodePayload, encodeValueFrame, jsonSerializer, toAsciiJson, type Serializer } from './serializer.js';
+import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
 import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
 import type { DialTarget, Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
-import { badContent, ContentProblem, encodingProblem, wireContent } from './content-check.js';
 import { createRoleHost } from './role-host.js';
 import { debugLifecycle, diag, publishMessage, publishSend } from './diagnostics.js';
 import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.js';
@@ -83,9 +79,6 @@ type ClientState = 'starting' | 'open' | 'closing' | 'closed';
  * and a token of 1 KiB each, every character escaped as \uXXXX.
  */
 const MAX_HELLO_BYTES = 16 * 1024;
-
-/** The end of a broadcast message's JSON (see encodeJsonMessageFrame). */
-const BROADCAST_TAIL = ',"broadcast":true}';
 
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
@@ -160,10 +153,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   #answering = false;
 
   readonly #counters = new ClientCounters();
-  /** `,"from":<our id>,"content":`, the middle of every message's JSON (see encodeJsonMessageFrame). */
-  readonly #fromPart: string;
-  #tailPeer: string | undefined;
-  #tail = '';
+  readonly #encoder: MessageEncoder;
   /** What #connectionTo last found, while it is cached: one look-up per send to the same peer. */
   #lastRoute: PeerConnection | undefined;
 
@@ -192,7 +182,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#configuredPeers = configuredPeers;
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
-    this.#fromPart = `,"from":${toAsciiJson(this.id)},"content":`;
+    this.#encoder = new MessageEncoder(this.id, this.#serializer, this.#options.maxFrameBytes);
     this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
     this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => {
       // Running request handlers hold reading paused too (see handle()).
@@ -405,7 +395,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   async broadcast(content: ContentOf<T>): Promise<Map<string, BroadcastResult>> {
     if (this.#state !== 'open') throw this.#closedError();
     // Content that no peer could be sent is refused once, before anything is written.
-    this.#encode('', content, true);
+    this.#encoder.encode('', content, true);
     // Peers we are connected to need no look-up; only the others are
     // inspected (alive, listening on our transport).
     const targets = new Set<string>();
@@ -447,7 +437,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       // has room, so the frame is encoded before dialling.
       try {
         validatePeerId(peerId); // ids with a connection were checked when it was made
-        frame = this.#encode(peerId, content, broadcast);
+        frame = this.#encoder.encode(peerId, content, broadcast);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -462,7 +452,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     const target = conn;
     if (frame !== undefined || (target.waiting === 0 && target.charge < this.#options.maxPendingBytes)) {
       try {
-        frame ??= this.#encode(peerId, content, broadcast);
+        frame ??= this.#encoder.encode(peerId, content, broadcast);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -493,7 +483,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     }
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
-        admit: () => target.push(this.#encode(peerId, content, broadcast)),
+        admit: () => target.push(this.#encoder.encode(peerId, content, broadcast)),
         resolve,
         reject,
         release: undefined,
@@ -508,71 +498,6 @@ export class Client<T extends PeerTypes = PeerTypes>
       }
     });
   }
-
-  /** Encodes a message to `peerId` into a frame, checking `maxFrameBytes`. */
-
-
-  /** Room has freed up on `conn`: admits waiting sends, oldest first, while there is room. */
-  #admit(conn: PeerConnection): void {
-    while (conn.charge < this.#options.maxPendingBytes && !conn.finished) {
-      const waiter = conn.nextWaiter();
-      if (waiter === undefined) return;
-      waiter.settled = true;
-      waiter.release?.();
-      try {
-        waiter.admit();
-      } catch (error) {
-        waiter.reject(error as Error);
-        continue;
-      }
-      waiter.resolve();
-    }
-  }
-
-  /**
-   * The send path's encode step: the whole frame of a new message holding
-   * `content`, to `to` (a broadcast when undefined). Refuses, with a coded
-   * error and nothing written, content that cannot be sent
-   * (`ERR_IPCM_BAD_CONTENT`) and a message over `maxFrameBytes`.
-   */
-  #encode(peerId: string, content: unknown, broadcast: boolean): Buffer {
-    const json = this.#serializer === jsonSerializer;
-    let frame: Buffer;
-    try {
-      const value = wireContent(content, json);
-      if (value instanceof ContentProblem) throw badContent(sendSubject(peerId, broadcast), value.problem);
-      // JSON: only the content is serialized; the envelope is written around it.
-      const fast = json ? encodeJsonMessageFrame(this.#fromPart, value, broadcast ? BROADCAST_TAIL : this.#toTail(peerId)) : undefined;
-      if (fast !== undefined) {
-        frame = fast;
-      } else {
-        const message = broadcast
-          ? createMessage({ from: this.id, broadcast: true, content: value })
-          : createMessage({ from: this.id, to: peerId, content: value });
-        frame = encodeValueFrame(message, this.#serializer);
-      }
-    } catch (cause) {
-      if (cause instanceof BadContentError) throw cause;
-      // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
-      throw badContent(sendSubject(peerId, broadcast), encodingProblem(cause, json), cause);
-    }
-    if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
-      throw new FrameTooLargeError(
-        `${sendSubject(peerId, broadcast)} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
-      );
-    }
-    return frame;
-  }
-
-  /** The end of a message's JSON to `peerId` (`,"to":"<id>"}`), kept for the last peer sent to. */
-  #toTail(peerId: string): string {
-    if (peerId !== this.#tailPeer) {
-      this.#tail = `,"to":${toAsciiJson(peerId)}}`;
-      this.#tailPeer = peerId;
-    }
-    return this.#tail;
-  }
-
 
   /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
   #connectionTo(peerId: string): PeerConnection | undefined {
@@ -1081,7 +1006,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     );
   }
 
-  readonly #onRoom = (conn: PeerConnection): void => this.#admit(conn);
+  readonly #onRoom = (conn: PeerConnection): void => admitWaiting(conn, this.#options.maxPendingBytes);
   /** A connection's last accepted frame was written: it is idle from now (its last activity). */
   readonly #onDrained = (conn: PeerConnection): void => this.#touch(conn);
 
@@ -1544,61 +1469,7 @@ function setRef(stream: Duplex | undefined, on: boolean): void {
   else handle?.unref?.();
 }
 
-/** What a send is, in errors: `a broadcast` or `a message to "bob"`. */
-function sendSubject(peerId: string, broadcast: boolean): string {
-  return broadcast ? 'a broadcast' : `a message to ${JSON.stringify(peerId)}`;
-}
-
 function toIpcmError(error: unknown): IpcmError {
   if (error instanceof IpcmError) return error;
   return new BadJsonError(`cannot decode a frame: ${(error as Error).message}`, { cause: error });
-}
-
-/** The promise an accepted send returns: already resolved and shared (it carries no state). */
-const RESOLVED: Promise<void> = Promise.resolve();
-
-/** Checks a send's options, naming the option and the value. */
-function checkSendOptions(options: SendOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`send options must be an object; received ${String(options)}`);
-  }
-  const { timeoutMs, signal } = options;
-  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
-    throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
-  }
-}
-
-function abortedError(peerId: string, signal: AbortSignal): SendAbortedError {
-  return new SendAbortedError(`send to ${peerId} aborted while waiting`, { cause: signal.reason });
-}
-
-/**
- * Arms `timeoutMs` and `signal` for a waiting send: the first to fire calls
- * `cancel` with a coded error. Both are released when the send settles
- * another way (the waiter's `release`, or the settler's resolve/reject).
- */
-function cancelWith(options: SendOptions, peerId: string, holder: Waiter | Settler, cancel: (error: Error) => void): void {
-  const { timeoutMs, signal } = options;
-  if (timeoutMs === undefined && signal === undefined) return;
-  let timer: NodeJS.Timeout | undefined;
-  const release = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
-  const onAbort = (): void => {
-    release();
-    cancel(abortedError(peerId, signal as AbortSignal));
-  };
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      release();
-      cancel(new SendTimeoutError(`send to ${peerId} still waiting after timeoutMs (${timeoutMs})`));
-    }, timeoutMs);
-    timer.unref();
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-  holder.release = release;
 }
