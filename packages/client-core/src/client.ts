@@ -21,10 +21,8 @@ import {
   BackpressureError,
   HelloTimeoutError,
   IpcmError,
-  PeerNotListeningError,
   ProtocolError,
   RouteError,
-  UnknownPeerError,
   WrongTransportError,
   WaitTimeoutError,
   IdInUseError,
@@ -33,17 +31,18 @@ import { disconnectEvent, type ClientEvents } from './client-events.js';
 import { ClientCounters, type ClientStats } from './client-stats.js';
 import { MessageEncoder } from './message-encoder.js';
 import { abortedError, admitWaiting, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
+import { dialTarget, dialTargetFor, peerIsGone, reachable, resolvePeer } from './peer-locator.js';
 import { MessageQueue } from './message-queue.js';
 import { isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
 import { overlayDirectory } from './directory-chain.js';
 import { FsDirectory } from './fs-directory.js';
-import type { PeerDirectory, PeerLocation, Registration } from './peer-directory.js';
+import type { PeerDirectory, Registration } from './peer-directory.js';
 import { StaticDirectory } from './static-directory.js';
-import type { EntryProbe, ProbeTarget, RouteAddress } from './route-types.js';
+import type { EntryProbe, RouteAddress } from './route-types.js';
 import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
 import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
-import type { DialTarget, Transport, TransportListener } from './transport.js';
+import type { Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
 import { createRoleHost } from './role-host.js';
 import { debugLifecycle, diag, publishMessage, publishSend } from './diagnostics.js';
@@ -403,7 +402,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     for (const peerId of this.#dialing.keys()) targets.add(peerId);
     // The directory lists only live peers (its liveness rule, not ours).
     for (const location of await this.directory.list()) {
-      if (this.#reachable(location)) targets.add(location.id);
+      if (reachable(location, this.#transport)) targets.add(location.id);
     }
     targets.delete(this.id);
     const results = new Map<string, BroadcastResult>();
@@ -533,7 +532,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     // After every await: a close() may have given up on this dial meanwhile.
     const abandoned = (): boolean => this.#forced || this.#dialing.get(peerId) !== conn;
     try {
-      const target = await this.#target(peerId);
+      const target = await dialTargetFor(this.directory, peerId, this.#transport);
       if (abandoned()) throw this.#closedError();
       const { socket, ready } = this.#transport.connect(target);
       this.#adopt(conn, socket);
@@ -542,7 +541,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       } catch (cause) {
         // Say why in the route directory's terms when it can tell (not
         // listening, gone, another transport); else it is a connect error.
-        if (!target.resolved) await this.#resolve(peerId);
+        if (!target.resolved) await resolvePeer(this.directory, peerId, this.#transport);
         throw new ConnectError(`cannot connect to ${peerId} over ${this.#transport.name}: ${(cause as Error).message}`, {
           cause,
         });
@@ -583,54 +582,6 @@ export class Client<T extends PeerTypes = PeerTypes>
     conn.announced = true;
     diag.connect(() => ({ clientId: this.id, peerId, direction }));
     this.#emit('connect', { peerId, direction });
-  }
-
-  /**
-   * Where to dial `peerId`. A socket transport over a directory that can
-   * say where sockets live dials the path at once (no look-up on the first
-   * message); everything else asks the directory. `resolved` says whether
-   * the directory has been consulted.
-   */
-  async #target(peerId: string): Promise<DialTarget & { resolved: boolean }> {
-    const directory = this.directory;
-    if (this.#transport.entryKind === 'socket' && directory.entryPath !== undefined) {
-      return { id: peerId, path: directory.entryPath(peerId), resolved: false };
-    }
-    return { ...(await this.#resolve(peerId)), resolved: true };
-  }
-
-  /** Looks `peerId` up in the directory; throws the coded reason it cannot be dialled. */
-  async #resolve(peerId: string): Promise<DialTarget> {
-    const directory = this.directory;
-    const location = await directory.lookup(peerId);
-    if (location === undefined) {
-      throw new UnknownPeerError(`no peer ${JSON.stringify(peerId)} in ${directory.description}`);
-    }
-    return this.#dialTarget(location);
-  }
-
-  /** The target for a listed peer, or the coded reason this client cannot dial it. */
-  #dialTarget(location: PeerLocation): DialTarget {
-    const peerId = location.id;
-    if (!location.listening) {
-      throw new PeerNotListeningError(
-        `peer ${JSON.stringify(peerId)} does not listen; it can be reached only over a connection it opened`,
-      );
-    }
-    if (!this.#reachable(location)) {
-      throw new WrongTransportError(
-        `peer ${JSON.stringify(peerId)} listens on another transport (${location.address === undefined ? 'a Unix socket' : `an address on ${location.address.transport}`}), not ${this.#transport.name}`,
-      );
-    }
-    return location.address === undefined ? { id: peerId, path: location.path } : { id: peerId, address: location.address };
-  }
-
-  /** A listening peer this client's transport can dial: a socket path for a socket transport, an address of this transport for the others. */
-  #reachable(location: PeerLocation): boolean {
-    if (!location.listening) return false;
-    return this.#transport.entryKind === 'socket'
-      ? location.address === undefined && location.path !== undefined
-      : location.address?.transport === this.#transport.name;
   }
 
   // ---- requests and responses ---------------------------------------------
@@ -1084,31 +1035,6 @@ export class Client<T extends PeerTypes = PeerTypes>
     if (this.#sockets.size === 0) this.#socketsClosed?.();
   }
 
-  /**
-   * True when the directory says `peerId` is gone: not listed (a dead
-   * process is not listed), or listed with a socket that refuses
-   * connections (a killed process's socket closes at once, before its pid
-   * is reaped). A peer the directory cannot look up now is not known gone.
-   */
-  async #peerIsGone(peerId: string): Promise<boolean> {
-    const directory = this.#directory;
-    if (directory === undefined) return false;
-    let location: PeerLocation | undefined;
-    try {
-      location = await directory.lookup(peerId);
-    } catch {
-      return false;
-    }
-    if (location === undefined) return true;
-    if (!location.listening || location.path === undefined) return false;
-    const target: ProbeTarget =
-      location.address === undefined
-        ? { kind: 'socket', path: location.path }
-        : { kind: 'address', path: location.path, address: location.address };
-    return (await this.#transport.probe(target)) === 'stale';
-  }
-
-
   /** Announces that an announced connection left the client. */
   #disconnected(conn: PeerConnection, reason: string): void {
     diag.disconnect(() => ({ clientId: this.id, peerId: conn.peerId ?? '', direction: conn.direction, reason, error: conn.error }));
@@ -1123,7 +1049,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    */
   #checkPeerGone(peerId: string): void {
     if (!this.#requests.waitsOn(peerId) || this.#connectionTo(peerId) !== undefined) return;
-    this.#peerIsGone(peerId).then(
+    peerIsGone(this.#directory, peerId, this.#transport).then(
       (gone) => {
         if (!gone || this.#connectionTo(peerId) !== undefined) return;
         this.#requests.peerGone(
@@ -1195,7 +1121,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** Ids of the peers that can be dialled: listed, alive and listening on this client's transport. */
   async listeningPeers(): Promise<string[]> {
     return (await this.directory.list())
-      .filter((location) => location.id !== this.id && this.#reachable(location))
+      .filter((location) => location.id !== this.id && reachable(location, this.#transport))
       .map((location) => location.id);
   }
 
@@ -1268,7 +1194,7 @@ export class Client<T extends PeerTypes = PeerTypes>
               : undefined;
         // Not listed, or listed without listening yet: keep waiting.
         if (location === undefined || !location.listening) continue;
-        this.#dialTarget(location); // throws WrongTransportError for another transport's peer
+        dialTarget(location, this.#transport); // throws WrongTransportError for another transport's peer
         return;
       }
     } finally {
