@@ -23,15 +23,14 @@ import {
   IpcmError,
   ProtocolError,
   RouteError,
-  WrongTransportError,
-  WaitTimeoutError,
   IdInUseError,
 } from './errors.js';
 import { disconnectEvent, type ClientEvents } from './client-events.js';
 import { ClientCounters, type ClientStats } from './client-stats.js';
 import { MessageEncoder } from './message-encoder.js';
 import { abortedError, admitWaiting, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
-import { dialTarget, dialTargetFor, peerIsGone, reachable, resolvePeer } from './peer-locator.js';
+import { dialTargetFor, peerIsGone, reachable, resolvePeer } from './peer-locator.js';
+import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
 import { MessageQueue } from './message-queue.js';
 import { isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
@@ -50,14 +49,6 @@ import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.j
 import { RequestTable, type RequestOptions } from './requests.js';
 import { Responder, type HandleOptions, type RequestHandler } from './responder.js';
 import type { ResponseContent } from './request-wire.js';
-
-/** Options of {@link Client.waitForPeer}. */
-export interface WaitForPeerOptions {
-  /** Rejects with `ERR_IPCM_WAIT_TIMEOUT` when the peer is not up after this many ms. @default no timeout */
-  timeoutMs?: number | undefined;
-  /** Rejects with the signal's reason when aborted. */
-  signal?: AbortSignal | undefined;
-}
 
 /** The outcome of a broadcast for one peer. */
 export interface BroadcastResult {
@@ -131,10 +122,8 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** The directory was made from the `route`/`peers` shorthands: close() closes it. */
   #ownsDirectory = false;
   #registration: Registration | undefined;
-  /** Aborted when the client closes: ends waitForPeer() and the 'peer' watch. */
-  readonly #lifetime = new AbortController();
-  /** Stops the watch behind 'peer' events; set while someone listens for them. */
-  #peerWatch: AbortController | undefined;
+  /** waitForPeer() and the watch behind 'peer' events. */
+  readonly #peerWatch: PeerWatch;
   /** The listener closed because the id was lost (see #onLost). */
   #lostListenerClosed: Promise<void> | undefined;
   #listener: TransportListener | undefined;
@@ -231,14 +220,25 @@ export class Client<T extends PeerTypes = PeerTypes>
         if (this.#paused && !this.#queue.high && this.#responder.running < this.#maxRunning) this.#resumeReading();
       },
     });
+    this.#peerWatch = new PeerWatch({
+      id: this.id,
+      transport,
+      timers: this.#timers,
+      isClosed: () => this.closed,
+      directory: () => this.directory,
+      describeDirectory: () => this.#directory?.description ?? 'the directory',
+      closedError: () => this.#closedError(),
+      emitPeer: (event) => this.#emit('peer', event),
+      reportError: (error) => this.#reportError(error),
+    });
     // Messages queued while nobody listened go to the first 'message' listener.
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
       if (event === 'message' && this.#queue.length > 0) process.nextTick(() => this.#flushToListeners());
-      if (event === 'peer' && this.#peerWatch === undefined) this.#watchPeers();
+      if (event === 'peer' && !this.#peerWatch.watching) this.#peerWatch.start();
     });
     // The directory is watched only while someone listens for 'peer'.
     (this as EventEmitter).on('removeListener', (event: string | symbol) => {
-      if (event === 'peer' && this.listenerCount('peer') === 0) this.#stopWatchingPeers();
+      if (event === 'peer' && this.listenerCount('peer') === 0) this.#peerWatch.stop();
     });
   }
 
@@ -1163,89 +1163,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    */
   async waitForPeer(peerId: string, options: WaitForPeerOptions = {}): Promise<void> {
     if (this.#state !== 'open') throw this.#closedError();
-    validatePeerId(peerId);
-    const { timeoutMs, signal } = options;
-    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
-      throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
-    }
-    signal?.throwIfAborted();
-    const stop = new AbortController();
-    const onAbort = (): void => stop.abort(signal?.reason);
-    const onClose = (): void => stop.abort(this.#closedError());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#lifetime.signal.addEventListener('abort', onClose, { once: true });
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : this.#timers.setTimeout(
-            () => stop.abort(new WaitTimeoutError(`peer ${JSON.stringify(peerId)} was not up within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-    try {
-      for await (const event of this.directory.watch({ signal: stop.signal })) {
-        const location =
-          event.type === 'resync'
-            ? event.peers.find((each) => each.id === peerId)
-            : event.type === 'up' && event.id === peerId
-              ? event.location
-              : undefined;
-        // Not listed, or listed without listening yet: keep waiting.
-        if (location === undefined || !location.listening) continue;
-        dialTarget(location, this.#transport); // throws WrongTransportError for another transport's peer
-        return;
-      }
-    } finally {
-      if (timer !== undefined) this.#timers.clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      this.#lifetime.signal.removeEventListener('abort', onClose);
-    }
-    // The watch ended: because we stopped it, or the directory closed.
-    throw stop.signal.aborted ? stop.signal.reason : this.#closedError();
-  }
-
-  /** Runs the watch behind 'peer' events until nobody listens or the client closes. */
-  #watchPeers(): void {
-    if (this.closed) return;
-    const stop = new AbortController();
-    this.#peerWatch = stop;
-    const signal = AbortSignal.any([stop.signal, this.#lifetime.signal]);
-    // Before start() there is no directory yet: watch once there is.
-    const run = async (): Promise<void> => {
-      const listed = new Set<string>();
-      for await (const event of this.directory.watch({ signal })) {
-        if (event.type === 'resync') {
-          const now = new Set(event.peers.map((location) => location.id));
-          for (const id of listed) if (!now.has(id)) this.#peerChanged(listed, id, 'down');
-          for (const id of now) if (!listed.has(id)) this.#peerChanged(listed, id, 'up');
-        } else if (event.type === 'up') {
-          if (!listed.has(event.id)) this.#peerChanged(listed, event.id, 'up');
-        } else if (listed.has(event.id)) {
-          this.#peerChanged(listed, event.id, 'down');
-        }
-      }
-    };
-    void run().then(
-      () => undefined,
-      (error: unknown) => {
-        if (!signal.aborted) this.#reportError(error instanceof IpcmError ? error : new RouteError(`cannot watch ${this.#directory?.description ?? 'the directory'}: ${String(error)}`, { cause: error }));
-      },
-    ).finally(() => {
-      if (this.#peerWatch === stop) this.#peerWatch = undefined;
-    });
-  }
-
-  #peerChanged(listed: Set<string>, id: string, type: 'up' | 'down'): void {
-    if (type === 'up') listed.add(id);
-    else listed.delete(id);
-    if (id !== this.id) this.#emit('peer', { id, type });
-  }
-
-  #stopWatchingPeers(): void {
-    this.#peerWatch?.abort();
-    this.#peerWatch = undefined;
+    return this.#peerWatch.waitFor(peerId, options);
   }
 
   // ---- stats and shutdown -------------------------------------------------
@@ -1353,7 +1271,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     // Whatever happens to the files, the client ends closed and iteration ends.
     let failure: IpcmError | undefined;
     const registration = this.#registration;
-    this.#lifetime.abort();
+    this.#peerWatch.close();
     try {
       if (registration !== undefined) {
         const where = registration.path ?? `${JSON.stringify(this.id)} in ${this.directory.description}`;
