@@ -14,14 +14,12 @@ import {
 import {
   FrameTimeoutError,
   BadHelloError,
-  BadJsonError,
   ClientClosedError,
   ConnectError,
   ConnectionClosedError,
   BackpressureError,
   HelloTimeoutError,
   IpcmError,
-  ProtocolError,
   RouteError,
   IdInUseError,
 } from './errors.js';
@@ -31,8 +29,9 @@ import { MessageEncoder } from './message-encoder.js';
 import { abortedError, admitWaiting, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
 import { dialTargetFor, peerIsGone, reachable, resolvePeer } from './peer-locator.js';
 import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
+import { Inbox, toIpcmError } from './inbox.js';
 import { MessageQueue } from './message-queue.js';
-import { isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
+import { parseHello, validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
 import { overlayDirectory } from './directory-chain.js';
 import { FsDirectory } from './fs-directory.js';
@@ -44,7 +43,7 @@ import { realTimers, type ClientOptions, type Clock, type SendOptions, type Time
 import type { Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
 import { createRoleHost } from './role-host.js';
-import { debugLifecycle, diag, publishMessage, publishSend } from './diagnostics.js';
+import { debugLifecycle, diag, publishSend } from './diagnostics.js';
 import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.js';
 import { RequestTable, type RequestOptions } from './requests.js';
 import { Responder, type HandleOptions, type RequestHandler } from './responder.js';
@@ -112,7 +111,8 @@ export class Client<T extends PeerTypes = PeerTypes>
   readonly #handshakes = new Set<PeerConnection>();
   /** Every socket not yet closed, so close() can wait for them. */
   readonly #sockets = new Set<PeerConnection>();
-  readonly #queue: MessageQueue<Message>;
+  /** Messages from peers on their way to the application (queue, pause/resume, delivery). */
+  readonly #inbox: Inbox;
   readonly #roleHost: ConnectionHost<string>;
   /** Added to the monotonic clock to give epoch milliseconds. */
   readonly #epochOffset: number;
@@ -129,12 +129,9 @@ export class Client<T extends PeerTypes = PeerTypes>
   #listener: TransportListener | undefined;
   #closed: Promise<void> | undefined;
   #socketsClosed: (() => void) | undefined;
-  #paused = false;
   readonly #helloFrame: Buffer;
   readonly #requests: RequestTable<RequestOf<T>, ResponseOf<T>>;
   readonly #responder: Responder<RequestOf<T>, ResponseOf<T>>;
-  /** Handlers running at once before reading from peers pauses (maxQueuedMessages). */
-  readonly #maxRunning: number;
   /** False after unref(): the listener and sockets do not keep the process alive. */
   #refed = true;
   /** True while a graceful close waits for running handlers: their answers (and sends) still go out. */
@@ -172,10 +169,6 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#epochOffset = Date.now() - this.#clock.now();
     this.#encoder = new MessageEncoder(this.id, this.#serializer, this.#options.maxFrameBytes);
     this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
-    this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => {
-      // Running request handlers hold reading paused too (see handle()).
-      if (this.#responder.running < this.#maxRunning) this.#resumeReading();
-    });
     this.#cache = new ConnCache<PeerConnection, Direction, string>({
       totalCapacity: this.#options.maxConnections,
       capacities: { outbound: this.#options.maxOutbound, inbound: this.#options.maxInbound },
@@ -203,7 +196,6 @@ export class Client<T extends PeerTypes = PeerTypes>
         clearTimeout: realTimers.clearTimeout,
       },
     });
-    this.#maxRunning = this.#options.maxQueuedMessages;
     this.#responder = new Responder<RequestOf<T>, ResponseOf<T>>({
       send: (peerId, content) => this.#sendMessage(peerId, content, false),
       // Handler failures come as ERR_IPCM_HANDLER and failed answers with the
@@ -216,10 +208,23 @@ export class Client<T extends PeerTypes = PeerTypes>
           });
       },
       // A handler finished: reading resumes if it paused for running handlers.
-      onSettled: () => {
-        if (this.#paused && !this.#queue.high && this.#responder.running < this.#maxRunning) this.#resumeReading();
-      },
+      onSettled: () => this.#inbox.handlerSettled(),
     });
+    this.#inbox = new Inbox(
+      {
+        id: this.id,
+        serializer: this.#serializer,
+        sockets: this.#sockets,
+        counters: this.#counters,
+        requests: this.#requests,
+        responder: this.#responder,
+        hasMessageListeners: () => this.listenerCount('message') > 0,
+        emitMessage: (message) => this.#emit('message', message as Message<ContentOf<T>>),
+        fail: (conn, error) => this.#fail(conn, error),
+        reportError: (error) => this.#reportError(error),
+      },
+      this.#options.maxQueuedMessages,
+    );
     this.#peerWatch = new PeerWatch({
       id: this.id,
       transport,
@@ -233,7 +238,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     });
     // Messages queued while nobody listened go to the first 'message' listener.
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
-      if (event === 'message' && this.#queue.length > 0) process.nextTick(() => this.#flushToListeners());
+      if (event === 'message' && this.#inbox.queue.length > 0) process.nextTick(() => this.#inbox.flushToListeners());
       if (event === 'peer' && !this.#peerWatch.watching) this.#peerWatch.start();
     });
     // The directory is watched only while someone listens for 'peer'.
@@ -700,7 +705,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     if (!this.#refed) setRef(socket, false);
     // Reading pauses while the application is behind, but never for a
     // connection that has yet to say hello: it would time out for our fault.
-    if (this.#paused && conn.peerId !== undefined) socket.pause();
+    if (this.#inbox.paused && conn.peerId !== undefined) socket.pause();
     const onFrame = (payload: Buffer): void => this.#onFrame(conn, payload);
     // Idle between frames is fine; a partial frame that stalls is not (R6).
     const onStall = (): void => {
@@ -742,50 +747,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       this.#onHello(conn, payload); // only accepted connections start without an id
       return;
     }
-    // While the application is behind, nothing more is delivered from any
-    // connection, whatever its state: frames already read stay with their
-    // connection (at most the rest of one read), and its socket is paused (R36).
-    if (this.#paused || conn.held.length > 0) {
-      conn.held.push(payload);
-      conn.socket?.pause();
-      return;
-    }
-    this.#onMessageFrame(conn, peerId, payload);
-  }
-
-  #onMessageFrame(conn: PeerConnection, peerId: string, payload: Buffer): void {
-    this.#counters.framesIn++;
-    let value: unknown;
-    try {
-      value = decodePayload(payload, this.#serializer);
-    } catch (error) {
-      this.#fail(conn, toIpcmError(error)); // R1, R9: the stream can't be trusted past this
-      return;
-    }
-    let message: Message;
-    try {
-      message = validateMessage(value, { self: this.id, helloId: peerId });
-    } catch (error) {
-      if (isHello(value)) {
-        this.#fail(conn, new ProtocolError(`second hello on the connection from ${peerId}`)); // R12
-      } else {
-        // A well-framed message of the wrong shape does not poison the stream (R2).
-        this.#reportError(toIpcmError(error));
-      }
-      return;
-    }
-    conn.readFrames++;
-    publishMessage(this.id, message);
-    // Responses never enter the message queue; requests neither, while a
-    // handler is set.
-    if (this.#requests.accept(message)) return;
-    if (this.#responder.accept(message)) {
-      // Running handlers count like queued messages: past the bound, reading
-      // pauses until some finish (backpressure reaches the requesters).
-      if (this.#responder.running >= this.#maxRunning) this.#pauseReading();
-      return;
-    }
-    this.#deliver(message);
+    this.#inbox.receive(conn, peerId, payload);
   }
 
   #onHello(conn: PeerConnection, payload: Buffer): void {
@@ -811,7 +773,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     debugLifecycle('hello', { clientId: this.id, peerId, direction: 'inbound' });
     this.#wire(conn);
     conn.decoder.maxFrameBytes = this.#options.maxFrameBytes; // from the next frame on
-    if (this.#paused) conn.socket?.pause();
+    if (this.#inbox.paused) conn.socket?.pause();
     // A peer connecting again replaces its old connection; whatever the old
     // one still delivers is read before it closes (R13).
     const old = this.#cache.find('inbound', peerId);
@@ -819,21 +781,6 @@ export class Client<T extends PeerTypes = PeerTypes>
     conn.open();
     this.#counters.accepts++;
     this.#cacheConnection(conn, 'inbound', peerId);
-  }
-
-  #deliver(message: Message): void {
-    // Straight to listeners only when nothing older is still queued for them.
-    if (this.#queue.length === 0 && this.listenerCount('message') > 0) {
-      this.#emit('message', message as Message<ContentOf<T>>);
-    } else if (this.#queue.push(message)) {
-      this.#pauseReading();
-    }
-  }
-
-  #flushToListeners(): void {
-    while (this.#queue.length > 0 && this.listenerCount('message') > 0) {
-      this.#emit('message', this.#queue.shift() as Message<ContentOf<T>>);
-    }
   }
 
   /**
@@ -872,39 +819,13 @@ export class Client<T extends PeerTypes = PeerTypes>
     throw error;
   }
 
-  #pauseReading(): void {
-    if (this.#paused) return;
-    this.#paused = true;
-    for (const conn of this.#sockets) {
-      // Connections still saying hello keep reading (a hello is small, and
-      // bounded by maxHandshakes); every other one, retiring ones included,
-      // stops (R36).
-      if (conn.peerId !== undefined) conn.socket?.pause();
-    }
-  }
-
-  #resumeReading(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    for (const conn of this.#sockets) {
-      // Frames held while paused go first, in order; if they put the
-      // application behind again, the remaining connections stay paused.
-      while (conn.held.length > 0 && !this.#paused && conn.error === undefined) {
-        this.#onMessageFrame(conn, conn.peerId as string, conn.held.shift() as Buffer);
-      }
-      if (this.#paused) return;
-      conn.held.length = 0; // a connection that failed meanwhile delivers nothing more
-      conn.socket?.resume();
-    }
-  }
-
   /**
    * Messages that have arrived and not been taken yet, oldest first; the
    * queue is emptied. Messages go to `'message'` listeners when there are
    * any, else to a waiting async iterator, else to this queue.
    */
   getMessages(): Message<ContentOf<T>>[] {
-    return this.#queue.drain() as Message<ContentOf<T>>[];
+    return this.#inbox.queue.drain() as Message<ContentOf<T>>[];
   }
 
   /**
@@ -916,12 +837,12 @@ export class Client<T extends PeerTypes = PeerTypes>
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterator<Message<ContentOf<T>>> {
-    return { next: () => this.#queue.next() as Promise<IteratorResult<Message<ContentOf<T>>>> };
+    return { next: () => this.#inbox.queue.next() as Promise<IteratorResult<Message<ContentOf<T>>>> };
   }
 
   /** The same as iterating the client: `for await (const m of client.messages())`. */
   messages(): AsyncIterableIterator<Message<ContentOf<T>>> {
-    const queue = this.#queue as MessageQueue<Message<ContentOf<T>>>;
+    const queue = this.#inbox.queue as MessageQueue<Message<ContentOf<T>>>;
     return {
       next: () => queue.next(),
       [Symbol.asyncIterator]() {
@@ -936,25 +857,6 @@ export class Client<T extends PeerTypes = PeerTypes>
   #wire(conn: PeerConnection): void {
     conn.onRoom = this.#onRoom;
     conn.onDrained = this.#onDrained;
-  }
-
-  /**
-   * A connection closed while the application was behind: the frames it
-   * had read and not delivered, and the bytes it had buffered, are lost.
-   * Counted in `stats().undelivered` and reported as an error event (R36).
-   */
-  #dropUnread(conn: PeerConnection): void {
-    const frames = conn.held.length;
-    const socket = conn.socket;
-    const buffered = (socket?.readableLength ?? 0) + conn.decoder.bufferedBytes;
-    conn.held.length = 0;
-    if (frames === 0 && (buffered === 0 || conn.error !== undefined)) return;
-    this.#counters.undelivered += frames;
-    this.#reportError(
-      new ConnectionClosedError(
-        `connection from ${conn.peerId ?? 'a peer'} closed (${conn.closing ?? 'closed'}) with ${frames} messages and ${buffered} more bytes unread: the application was behind (maxQueuedMessages)`,
-      ),
-    );
   }
 
   readonly #onRoom = (conn: PeerConnection): void => admitWaiting(conn, this.#options.maxPendingBytes);
@@ -997,7 +899,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     // Read what the peer still sends until it closes (those messages were
     // sent before it saw our end), but not while the application is behind:
     // a peer reconnecting again and again must not get more read (R36).
-    if (!this.#paused) conn.socket?.resume();
+    if (!this.#inbox.paused) conn.socket?.resume();
     if (!conn.announced) return;
     // Still flushing: the event waits for the socket to close, to say how
     // many accepted messages it could not write.
@@ -1014,7 +916,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       error: conn.error,
     });
     conn.cleanup();
-    this.#dropUnread(conn);
+    this.#inbox.dropUnread(conn);
     if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
     this.#sockets.delete(conn);
     this.#handshakes.delete(conn);
@@ -1288,7 +1190,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       }
       if (this.#ownsDirectory) await this.#directory?.close();
     } finally {
-      this.#queue.close();
+      this.#inbox.queue.close();
       this.#state = 'closed';
     }
     if (failure !== undefined) throw failure;
@@ -1311,9 +1213,4 @@ function setRef(stream: Duplex | undefined, on: boolean): void {
   const handle = stream as { ref?: () => void; unref?: () => void } | undefined;
   if (on) handle?.ref?.();
   else handle?.unref?.();
-}
-
-function toIpcmError(error: unknown): IpcmError {
-  if (error instanceof IpcmError) return error;
-  return new BadJsonError(`cannot decode a frame: ${(error as Error).message}`, { cause: error });
 }
