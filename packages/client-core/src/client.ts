@@ -13,12 +13,10 @@ import {
 } from '@ipcm/connection-role';
 import {
   FrameTimeoutError,
-  BadHelloError,
   ClientClosedError,
   ConnectError,
   ConnectionClosedError,
   BackpressureError,
-  HelloTimeoutError,
   IpcmError,
   RouteError,
   IdInUseError,
@@ -29,16 +27,17 @@ import { MessageEncoder } from './message-encoder.js';
 import { abortedError, admitWaiting, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
 import { dialTargetFor, peerIsGone, reachable, resolvePeer } from './peer-locator.js';
 import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
+import { Acceptor } from './acceptor.js';
 import { Inbox, toIpcmError } from './inbox.js';
 import { MessageQueue } from './message-queue.js';
-import { parseHello, validatePeerId, type Message } from './message.js';
+import { validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
 import { overlayDirectory } from './directory-chain.js';
 import { FsDirectory } from './fs-directory.js';
 import type { PeerDirectory, Registration } from './peer-directory.js';
 import { StaticDirectory } from './static-directory.js';
 import type { EntryProbe, RouteAddress } from './route-types.js';
-import { decodePayload, encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
+import { encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
 import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
 import type { Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
@@ -62,12 +61,6 @@ export interface CloseOptions {
 }
 
 type ClientState = 'starting' | 'open' | 'closing' | 'closed';
-
-/**
- * Largest first frame an accepted connection may send: a hello with an id
- * and a token of 1 KiB each, every character escaped as \uXXXX.
- */
-const MAX_HELLO_BYTES = 16 * 1024;
 
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
@@ -107,8 +100,8 @@ export class Client<T extends PeerTypes = PeerTypes>
   readonly #dials = new Set<Promise<void>>();
   /** Set by destroy(): nothing is flushed or completed any more. */
   #forced = false;
-  /** Accepted connections waiting for their hello; never cached (R10). */
-  readonly #handshakes = new Set<PeerConnection>();
+  /** Accepted connections until their hello (R10, R38). */
+  readonly #acceptor: Acceptor;
   /** Every socket not yet closed, so close() can wait for them. */
   readonly #sockets = new Set<PeerConnection>();
   /** Messages from peers on their way to the application (queue, pause/resume, delivery). */
@@ -225,6 +218,21 @@ export class Client<T extends PeerTypes = PeerTypes>
       },
       this.#options.maxQueuedMessages,
     );
+    this.#acceptor = new Acceptor({
+      id: this.id,
+      options: this.#options,
+      timers: this.#timers,
+      transport,
+      serializer: this.#serializer,
+      cache: this.#cache,
+      counters: this.#counters,
+      isClosed: () => this.closed,
+      isPaused: () => this.#inbox.paused,
+      adopt: (conn, socket) => this.#adopt(conn, socket),
+      wire: (conn) => this.#wire(conn),
+      fail: (conn, error) => this.#fail(conn, error),
+      cacheConnection: (conn, peerId) => this.#cacheConnection(conn, 'inbound', peerId),
+    });
     this.#peerWatch = new PeerWatch({
       id: this.id,
       transport,
@@ -286,7 +294,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     try {
       signal?.throwIfAborted();
       if (listen) {
-        this.#listener = await transport.listen(registration.path, (socket) => this.#accept(socket));
+        this.#listener = await transport.listen(registration.path, (socket) => this.#acceptor.accept(socket));
         debugLifecycle('listen', { clientId: id });
         await registration.publish(this.#listener.address);
       } else {
@@ -672,32 +680,6 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   // ---- receiving ----------------------------------------------------------
 
-  #accept(socket: Duplex): void {
-    // Until the hello is read, a frame may be no larger than a hello can be:
-    // a stranger can't make us buffer maxFrameBytes before saying who it is.
-    const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES), this.#timers);
-    debugLifecycle('accept', { clientId: this.id });
-    this.#adopt(conn, socket);
-    if (this.closed) {
-      conn.closing = 'client closed';
-      socket.destroy();
-      return;
-    }
-    if (this.#handshakes.size >= this.#options.maxHandshakes) {
-      // The slots are full: the oldest handshake has had the longest to say
-      // hello, so it goes, not the newcomer; a flood of silent sockets then
-      // cannot keep a prompt peer out (R38).
-      const oldest = this.#handshakes.values().next().value as PeerConnection;
-      this.#handshakes.delete(oldest);
-      oldest.closing = 'too many handshakes';
-      oldest.socket?.destroy();
-    }
-    this.#handshakes.add(conn);
-    conn.startHelloTimer(this.#options.helloTimeoutMs, () => {
-      this.#fail(conn, new HelloTimeoutError(`no hello within ${this.#options.helloTimeoutMs} ms`));
-    });
-  }
-
   /** Wires a socket's events to the engine. Every socket gets an 'error' listener at once. */
   #adopt(conn: PeerConnection, socket: Duplex): void {
     conn.socket = socket;
@@ -744,43 +726,10 @@ export class Client<T extends PeerTypes = PeerTypes>
     if (conn.error !== undefined) return;
     const peerId = conn.peerId;
     if (peerId === undefined) {
-      this.#onHello(conn, payload); // only accepted connections start without an id
+      this.#acceptor.hello(conn, payload); // only accepted connections start without an id
       return;
     }
     this.#inbox.receive(conn, peerId, payload);
-  }
-
-  #onHello(conn: PeerConnection, payload: Buffer): void {
-    let peerId: string;
-    try {
-      let hello: unknown;
-      try {
-        hello = decodePayload(payload, this.#serializer);
-      } catch (cause) {
-        throw new BadHelloError(`first frame is not a hello: ${(cause as Error).message}`, { cause });
-      }
-      peerId = parseHello(hello); // R11
-      // The transport may refuse the peer (a wrong token) before it is
-      // cached or any of its messages is delivered (R21).
-      this.#transport.verifyHello?.(hello as Readonly<Record<string, unknown>>);
-    } catch (error) {
-      this.#fail(conn, toIpcmError(error));
-      return;
-    }
-    conn.clearHelloTimer();
-    this.#handshakes.delete(conn);
-    conn.peerId = peerId;
-    debugLifecycle('hello', { clientId: this.id, peerId, direction: 'inbound' });
-    this.#wire(conn);
-    conn.decoder.maxFrameBytes = this.#options.maxFrameBytes; // from the next frame on
-    if (this.#inbox.paused) conn.socket?.pause();
-    // A peer connecting again replaces its old connection; whatever the old
-    // one still delivers is read before it closes (R13).
-    const old = this.#cache.find('inbound', peerId);
-    if (old !== undefined) this.#cache.dropRecord(old, 'replaced');
-    conn.open();
-    this.#counters.accepts++;
-    this.#cacheConnection(conn, 'inbound', peerId);
   }
 
   /**
@@ -919,7 +868,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#inbox.dropUnread(conn);
     if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
     this.#sockets.delete(conn);
-    this.#handshakes.delete(conn);
+    this.#acceptor.forget(conn);
     // A dial in progress fails its queued sends itself, with the reason.
     if (this.#dialing.get(conn.peerId ?? '') !== conn) {
       conn.finish(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
@@ -1149,7 +1098,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       this.#answering = false;
     }
     const listenerClosed = this.#listener?.close();
-    for (const conn of this.#handshakes) conn.socket?.destroy();
+    this.#acceptor.destroyAll();
     if (force) {
       for (const conn of this.#dialing.values()) conn.socket?.destroy();
     } else if (this.#dials.size > 0) {
