@@ -14,7 +14,6 @@ import {
 import {
   FrameTimeoutError,
   ClientClosedError,
-  ConnectError,
   ConnectionClosedError,
   BackpressureError,
   IpcmError,
@@ -25,9 +24,10 @@ import { disconnectEvent, type ClientEvents } from './client-events.js';
 import { ClientCounters, type ClientStats } from './client-stats.js';
 import { MessageEncoder } from './message-encoder.js';
 import { abortedError, admitWaiting, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
-import { dialTargetFor, peerIsGone, reachable, resolvePeer } from './peer-locator.js';
+import { peerIsGone, reachable } from './peer-locator.js';
 import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
 import { Acceptor } from './acceptor.js';
+import { Dialer } from './dialer.js';
 import { Inbox, toIpcmError } from './inbox.js';
 import { MessageQueue } from './message-queue.js';
 import { validatePeerId, type Message } from './message.js';
@@ -92,12 +92,8 @@ export class Client<T extends PeerTypes = PeerTypes>
   readonly #configuredPeers: PeerDirectory | undefined;
   readonly #serializer: Serializer;
   readonly #cache: ConnCache<PeerConnection, Direction, string>;
-  /** Outbound connections from first send until ready; not in the cache (R29). */
-  readonly #dialing = new Map<string, PeerConnection>();
-  /** Connections leaving the cache with bytes still to flush, by peer. */
-  readonly #retiring = new Map<string, PeerConnection>();
-  /** The dials in progress, so a graceful close can let them finish and flush. */
-  readonly #dials = new Set<Promise<void>>();
+  /** Dialling, and which connection a send to a peer goes over. */
+  readonly #dialer: Dialer;
   /** Set by destroy(): nothing is flushed or completed any more. */
   #forced = false;
   /** Accepted connections until their hello (R10, R38). */
@@ -132,8 +128,6 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   readonly #counters = new ClientCounters();
   readonly #encoder: MessageEncoder;
-  /** What #connectionTo last found, while it is cached: one look-up per send to the same peer. */
-  #lastRoute: PeerConnection | undefined;
 
   /**
    * Use a transport package's factory (`UnixClient.create`, ...) or
@@ -218,6 +212,21 @@ export class Client<T extends PeerTypes = PeerTypes>
       },
       this.#options.maxQueuedMessages,
     );
+    this.#dialer = new Dialer({
+      id: this.id,
+      options: this.#options,
+      timers: this.#timers,
+      transport,
+      cache: this.#cache,
+      counters: this.#counters,
+      helloFrame: this.#helloFrame,
+      isForced: () => this.#forced,
+      directory: () => this.directory,
+      closedError: () => this.#closedError(),
+      adopt: (conn, socket) => this.#adopt(conn, socket),
+      wire: (conn) => this.#wire(conn),
+      cacheConnection: (conn, peerId) => this.#cacheConnection(conn, 'outbound', peerId),
+    });
     this.#acceptor = new Acceptor({
       id: this.id,
       options: this.#options,
@@ -412,7 +421,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     // inspected (alive, listening on our transport).
     const targets = new Set<string>();
     for (const record of this.#cache.records()) targets.add(record.key);
-    for (const peerId of this.#dialing.keys()) targets.add(peerId);
+    for (const peerId of this.#dialer.dialing.keys()) targets.add(peerId);
     // The directory lists only live peers (its liveness rule, not ours).
     for (const location of await this.directory.list()) {
       if (reachable(location, this.#transport)) targets.add(location.id);
@@ -442,7 +451,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       }
       if (options.signal?.aborted === true) return Promise.reject(abortedError(peerId, options.signal));
     }
-    let conn = this.#connectionTo(peerId);
+    let conn = this.#dialer.connectionTo(peerId);
     let frame: Buffer | undefined;
     if (conn === undefined) {
       // Content that cannot be sent opens no connection: a new connection
@@ -453,7 +462,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       } catch (error) {
         return Promise.reject(error);
       }
-      conn = this.#dial(peerId);
+      conn = this.#dialer.dial(peerId);
     } else {
       if (conn.finished) return Promise.reject(new ConnectionClosedError(`connection to ${peerId} is closing`));
       this.#counters.reuses++;
@@ -511,84 +520,13 @@ export class Client<T extends PeerTypes = PeerTypes>
     });
   }
 
-  /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
-  #connectionTo(peerId: string): PeerConnection | undefined {
-    // The answer for the last peer, while its connection stays cached and
-    // no connection was deposited or dialled since (either could change it).
-    const last = this.#lastRoute;
-    if (last !== undefined && last.peerId === peerId && last.record !== undefined) return last;
-    const conn =
-      this.#cache.find('outbound', peerId)?.conn ??
-      this.#dialing.get(peerId) ??
-      this.#cache.find('inbound', peerId)?.conn;
-    this.#lastRoute = conn?.record !== undefined ? conn : undefined;
-    return conn;
-  }
-
-  /**
-   * Starts dialling `peerId`. The connection object exists at once so sends
-   * made while the peer is looked up queue on it in order (R26).
-   */
-  #dial(peerId: string): PeerConnection {
-    this.#lastRoute = undefined;
-    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#timers);
-    debugLifecycle('dial', { clientId: this.id, peerId });
-    this.#wire(conn);
-    this.#dialing.set(peerId, conn);
-    const dial = this.#connect(conn, peerId);
-    this.#dials.add(dial);
-    void dial.finally(() => this.#dials.delete(dial));
-    return conn;
-  }
-
-  async #connect(conn: PeerConnection, peerId: string): Promise<void> {
-    // After every await: a close() may have given up on this dial meanwhile.
-    const abandoned = (): boolean => this.#forced || this.#dialing.get(peerId) !== conn;
-    try {
-      const target = await dialTargetFor(this.directory, peerId, this.#transport);
-      if (abandoned()) throw this.#closedError();
-      const { socket, ready } = this.#transport.connect(target);
-      this.#adopt(conn, socket);
-      try {
-        await ready;
-      } catch (cause) {
-        // Say why in the route directory's terms when it can tell (not
-        // listening, gone, another transport); else it is a connect error.
-        if (!target.resolved) await resolvePeer(this.directory, peerId, this.#transport);
-        throw new ConnectError(`cannot connect to ${peerId} over ${this.#transport.name}: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-      if (conn.closing !== undefined || socket.destroyed) {
-        throw conn.error ?? new ConnectionClosedError(`connection to ${peerId} closed while connecting`);
-      }
-      // An evicted connection to this peer may still be flushing: let it
-      // finish before anything newer goes out, or the peer could read the
-      // two interleaved (R26). It is destroyed after lingerMs at the latest.
-      const predecessor = this.#retiring.get(peerId);
-      if (predecessor !== undefined) await predecessor.whenClosed();
-      if (abandoned()) throw this.#closedError();
-      if (socket.destroyed) throw conn.error ?? new ConnectionClosedError(`connection to ${peerId} closed while connecting`);
-    } catch (error) {
-      if (this.#dialing.get(peerId) === conn) this.#dialing.delete(peerId);
-      conn.closing ??= 'connect failed';
-      conn.destroy(error as Error);
-      return;
-    }
-    this.#dialing.delete(peerId);
-    conn.setHello(this.#helloFrame);
-    conn.open();
-    this.#counters.connects++;
-    this.#cacheConnection(conn, 'outbound', peerId);
-  }
-
   /**
    * Puts a ready connection in the cache, which may evict others first, and
    * announces it. At capacity 0 the cache drops it at once: then it is
    * never announced, and no 'disconnect' follows either.
    */
   #cacheConnection(conn: PeerConnection, direction: Direction, peerId: string): void {
-    this.#lastRoute = undefined; // a new connection may take precedence (see #connectionTo)
+    this.#dialer.routeChanged(); // a new connection may take precedence
     const record = this.#cache.deposit(direction, peerId, conn);
     if (conn.closing !== undefined) return;
     conn.record = record;
@@ -841,7 +779,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     conn.closing ??= reason;
     const peerId = conn.peerId as string;
     // Until it has closed, a new connection to the peer waits (see #connect).
-    if (!conn.flushed) this.#retiring.set(peerId, conn);
+    if (!conn.flushed) this.#dialer.retiring.set(peerId, conn);
     // Closed after lingerMs at the latest; what it could not deliver by then
     // is counted and reported when it closes (see #onClose).
     conn.end(this.#options.lingerMs);
@@ -866,11 +804,11 @@ export class Client<T extends PeerTypes = PeerTypes>
     });
     conn.cleanup();
     this.#inbox.dropUnread(conn);
-    if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
+    if (conn.peerId !== undefined && this.#dialer.retiring.get(conn.peerId) === conn) this.#dialer.retiring.delete(conn.peerId);
     this.#sockets.delete(conn);
     this.#acceptor.forget(conn);
     // A dial in progress fails its queued sends itself, with the reason.
-    if (this.#dialing.get(conn.peerId ?? '') !== conn) {
+    if (this.#dialer.dialing.get(conn.peerId ?? '') !== conn) {
       conn.finish(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
     }
     if (conn.record !== undefined) {
@@ -899,10 +837,10 @@ export class Client<T extends PeerTypes = PeerTypes>
    * listed may answer over a new connection, so its requests wait.
    */
   #checkPeerGone(peerId: string): void {
-    if (!this.#requests.waitsOn(peerId) || this.#connectionTo(peerId) !== undefined) return;
+    if (!this.#requests.waitsOn(peerId) || this.#dialer.connectionTo(peerId) !== undefined) return;
     peerIsGone(this.#directory, peerId, this.#transport).then(
       (gone) => {
-        if (!gone || this.#connectionTo(peerId) !== undefined) return;
+        if (!gone || this.#dialer.connectionTo(peerId) !== undefined) return;
         this.#requests.peerGone(
           peerId,
           new ConnectionClosedError(`peer ${JSON.stringify(peerId)} is gone (its connection closed and it is no longer listed or running)`),
@@ -949,7 +887,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * reaped as idle and is the last candidate for eviction.
    */
   pendingBytes(peerId: string): number {
-    return this.#connectionTo(peerId)?.pendingBytes ?? 0;
+    return this.#dialer.connectionTo(peerId)?.pendingBytes ?? 0;
   }
 
   /** The connection cache's limits: `maxConnections` (get, or set and get the previous value). */
@@ -1100,15 +1038,15 @@ export class Client<T extends PeerTypes = PeerTypes>
     const listenerClosed = this.#listener?.close();
     this.#acceptor.destroyAll();
     if (force) {
-      for (const conn of this.#dialing.values()) conn.socket?.destroy();
-    } else if (this.#dials.size > 0) {
+      for (const conn of this.#dialer.dialing.values()) conn.socket?.destroy();
+    } else if (this.#dialer.dials.size > 0) {
       // Messages queued on a connection still being opened are flushed too
       // (R27), within the linger time.
-      await withTimeout(Promise.allSettled(this.#dials), this.#options.lingerMs);
+      await withTimeout(Promise.allSettled(this.#dialer.dials), this.#options.lingerMs);
     }
     const closedError = this.#closedError();
-    for (const conn of this.#dialing.values()) conn.destroy(closedError);
-    this.#dialing.clear();
+    for (const conn of this.#dialer.dialing.values()) conn.destroy(closedError);
+    this.#dialer.dialing.clear();
     const allClosed = new Promise<void>((resolve) => {
       this.#socketsClosed = resolve;
     });
