@@ -774,7 +774,7 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   /** The cache's dispose: a connection is leaving the cache for `reason`. */
   #retire(conn: PeerConnection, reason: string): void {
-        debugLifecycle('evict', { clientId: this.id, peerId: conn.peerId, direction: conn.direction, reason });
+    debugLifecycle('evict', { clientId: this.id, peerId: conn.peerId, direction: conn.direction, reason });
     conn.record = undefined;
     conn.closing ??= reason;
     const peerId = conn.peerId as string;
