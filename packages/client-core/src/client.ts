@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ConnCache } from '@ipcm/conncache';
 import {
@@ -11,24 +10,17 @@ import {
   type ConnectionHost,
   type ConnectionRoleMethods,
 } from '@ipcm/connection-role';
-import {
-  FrameTimeoutError,
-  ClientClosedError,
-  ConnectionClosedError,
-  BackpressureError,
-  IpcmError,
-  RouteError,
-  IdInUseError,
-} from './errors.js';
-import { disconnectEvent, type ClientEvents } from './client-events.js';
+import { ClientClosedError, ConnectionClosedError, BackpressureError, IpcmError, RouteError, IdInUseError } from './errors.js';
+import { type ClientEvents } from './client-events.js';
 import { ClientCounters, type ClientStats } from './client-stats.js';
 import { MessageEncoder } from './message-encoder.js';
-import { abortedError, admitWaiting, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
-import { peerIsGone, reachable } from './peer-locator.js';
+import { abortedError, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
+import { reachable } from './peer-locator.js';
 import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
 import { Acceptor } from './acceptor.js';
+import { ConnectionLifecycle, setRef } from './connection-lifecycle.js';
 import { Dialer } from './dialer.js';
-import { Inbox, toIpcmError } from './inbox.js';
+import { Inbox } from './inbox.js';
 import { MessageQueue } from './message-queue.js';
 import { validatePeerId, type Message } from './message.js';
 import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
@@ -100,6 +92,8 @@ export class Client<T extends PeerTypes = PeerTypes>
   readonly #acceptor: Acceptor;
   /** Every socket not yet closed, so close() can wait for them. */
   readonly #sockets = new Set<PeerConnection>();
+  /** Each connection's life from its socket to its close: wiring, caching, retiring. */
+  readonly #lifecycle: ConnectionLifecycle;
   /** Messages from peers on their way to the application (queue, pause/resume, delivery). */
   readonly #inbox: Inbox;
   readonly #roleHost: ConnectionHost<string>;
@@ -117,7 +111,6 @@ export class Client<T extends PeerTypes = PeerTypes>
   #lostListenerClosed: Promise<void> | undefined;
   #listener: TransportListener | undefined;
   #closed: Promise<void> | undefined;
-  #socketsClosed: (() => void) | undefined;
   readonly #helloFrame: Buffer;
   readonly #requests: RequestTable<RequestOf<T>, ResponseOf<T>>;
   readonly #responder: Responder<RequestOf<T>, ResponseOf<T>>;
@@ -162,7 +155,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       clock: this.#clock,
       // Prefer to evict connections with nothing left to write (R29).
       isEvictable: (record) => record.conn.flushed,
-      dispose: (conn, reason) => this.#retire(conn, reason),
+      dispose: (conn, reason) => this.#lifecycle.retire(conn, reason),
     });
     this.#roleHost = createRoleHost(this.#cache, {
       now: () => this.#clock.now() + this.#epochOffset,
@@ -207,7 +200,7 @@ export class Client<T extends PeerTypes = PeerTypes>
         responder: this.#responder,
         hasMessageListeners: () => this.listenerCount('message') > 0,
         emitMessage: (message) => this.#emit('message', message as Message<ContentOf<T>>),
-        fail: (conn, error) => this.#fail(conn, error),
+        fail: (conn, error) => this.#lifecycle.fail(conn, error),
         reportError: (error) => this.#reportError(error),
       },
       this.#options.maxQueuedMessages,
@@ -223,9 +216,9 @@ export class Client<T extends PeerTypes = PeerTypes>
       isForced: () => this.#forced,
       directory: () => this.directory,
       closedError: () => this.#closedError(),
-      adopt: (conn, socket) => this.#adopt(conn, socket),
-      wire: (conn) => this.#wire(conn),
-      cacheConnection: (conn, peerId) => this.#cacheConnection(conn, 'outbound', peerId),
+      adopt: (conn, socket) => this.#lifecycle.adopt(conn, socket),
+      wire: (conn) => this.#lifecycle.wire(conn),
+      cacheConnection: (conn, peerId) => this.#lifecycle.cacheConnection(conn, 'outbound', peerId),
     });
     this.#acceptor = new Acceptor({
       id: this.id,
@@ -237,10 +230,27 @@ export class Client<T extends PeerTypes = PeerTypes>
       counters: this.#counters,
       isClosed: () => this.closed,
       isPaused: () => this.#inbox.paused,
-      adopt: (conn, socket) => this.#adopt(conn, socket),
-      wire: (conn) => this.#wire(conn),
-      fail: (conn, error) => this.#fail(conn, error),
-      cacheConnection: (conn, peerId) => this.#cacheConnection(conn, 'inbound', peerId),
+      adopt: (conn, socket) => this.#lifecycle.adopt(conn, socket),
+      wire: (conn) => this.#lifecycle.wire(conn),
+      fail: (conn, error) => this.#lifecycle.fail(conn, error),
+      cacheConnection: (conn, peerId) => this.#lifecycle.cacheConnection(conn, 'inbound', peerId),
+    });
+    this.#lifecycle = new ConnectionLifecycle({
+      id: this.id,
+      options: this.#options,
+      transport,
+      cache: this.#cache,
+      sockets: this.#sockets,
+      counters: this.#counters,
+      inbox: this.#inbox,
+      dialer: this.#dialer,
+      acceptor: this.#acceptor,
+      requests: this.#requests,
+      isRefed: () => this.#refed,
+      directory: () => this.#directory,
+      emitConnect: (event) => this.#emit('connect', event),
+      emitDisconnect: (event) => this.#emit('disconnect', event),
+      reportError: (error) => this.#reportError(error),
     });
     this.#peerWatch = new PeerWatch({
       id: this.id,
@@ -520,21 +530,6 @@ export class Client<T extends PeerTypes = PeerTypes>
     });
   }
 
-  /**
-   * Puts a ready connection in the cache, which may evict others first, and
-   * announces it. At capacity 0 the cache drops it at once: then it is
-   * never announced, and no 'disconnect' follows either.
-   */
-  #cacheConnection(conn: PeerConnection, direction: Direction, peerId: string): void {
-    this.#dialer.routeChanged(); // a new connection may take precedence
-    const record = this.#cache.deposit(direction, peerId, conn);
-    if (conn.closing !== undefined) return;
-    conn.record = record;
-    conn.announced = true;
-    diag.connect(() => ({ clientId: this.id, peerId, direction }));
-    this.#emit('connect', { peerId, direction });
-  }
-
   // ---- requests and responses ---------------------------------------------
 
   /**
@@ -618,58 +613,6 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   // ---- receiving ----------------------------------------------------------
 
-  /** Wires a socket's events to the engine. Every socket gets an 'error' listener at once. */
-  #adopt(conn: PeerConnection, socket: Duplex): void {
-    conn.socket = socket;
-    this.#sockets.add(conn);
-    if (!this.#refed) setRef(socket, false);
-    // Reading pauses while the application is behind, but never for a
-    // connection that has yet to say hello: it would time out for our fault.
-    if (this.#inbox.paused && conn.peerId !== undefined) socket.pause();
-    const onFrame = (payload: Buffer): void => this.#onFrame(conn, payload);
-    // Idle between frames is fine; a partial frame that stalls is not (R6).
-    const onStall = (): void => {
-      this.#fail(conn, new FrameTimeoutError(`a partial frame stalled for ${this.#options.frameTimeoutMs} ms`));
-    };
-    socket.on('data', (chunk: Buffer) => {
-      this.#counters.bytesIn += chunk.length;
-      this.#touch(conn);
-      try {
-        conn.decoder.decode(chunk, onFrame);
-      } catch (error) {
-        this.#fail(conn, toIpcmError(error));
-        return;
-      }
-      conn.watchPartialFrame(this.#options.frameTimeoutMs, onStall);
-    });
-    socket.on('end', () => {
-      try {
-        conn.decoder.end();
-      } catch (error) {
-        this.#fail(conn, toIpcmError(error));
-      }
-      // The peer is done: no new send may pick this connection (R24); the
-      // next one dials afresh.
-      if (conn.record !== undefined) this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
-    });
-    socket.on('error', (error) => {
-      conn.error ??= new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} failed: ${error.message}`, {
-        cause: error,
-      });
-    });
-    socket.on('close', () => this.#onClose(conn));
-  }
-
-  #onFrame(conn: PeerConnection, payload: Buffer): void {
-    if (conn.error !== undefined) return;
-    const peerId = conn.peerId;
-    if (peerId === undefined) {
-      this.#acceptor.hello(conn, payload); // only accepted connections start without an id
-      return;
-    }
-    this.#inbox.receive(conn, peerId, payload);
-  }
-
   /**
    * Emits an event to the application. A listener that throws is the
    * application's bug, not the peer's: it must not be taken for bad input
@@ -738,30 +681,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     };
   }
 
-  // ---- connection lifecycle -----------------------------------------------
-
-  /** Hooks a connection's send side to the engine: waiting sends are admitted as room frees. */
-  #wire(conn: PeerConnection): void {
-    conn.onRoom = this.#onRoom;
-    conn.onDrained = this.#onDrained;
-  }
-
-  readonly #onRoom = (conn: PeerConnection): void => admitWaiting(conn, this.#options.maxPendingBytes);
-  /** A connection's last accepted frame was written: it is idle from now (its last activity). */
-  readonly #onDrained = (conn: PeerConnection): void => this.#touch(conn);
-
-  /** Marks a cached connection used now (its record's time is its last activity). */
-  #touch(conn: PeerConnection): void {
-    if (conn.record !== undefined) this.#cache.touch(conn.record);
-  }
-
-  /** Closes one connection because of a peer-level error, and reports it. */
-  #fail(conn: PeerConnection, error: IpcmError): void {
-    if (conn.error !== undefined && conn.socket?.destroyed) return;
-    conn.error ??= error;
-    this.#reportError(error);
-    conn.socket?.destroy();
-  }
+  // ---- errors -------------------------------------------------------------
 
   #reportError(error: IpcmError, peerId?: string): void {
     this.#counters.errors++;
@@ -770,84 +690,6 @@ export class Client<T extends PeerTypes = PeerTypes>
     // Peer-level errors never crash the process: without a listener they
     // are only counted (and carried by the 'disconnect' event).
     if (this.listenerCount('error') > 0) this.#emit('error', error);
-  }
-
-  /** The cache's dispose: a connection is leaving the cache for `reason`. */
-  #retire(conn: PeerConnection, reason: string): void {
-    debugLifecycle('evict', { clientId: this.id, peerId: conn.peerId, direction: conn.direction, reason });
-    conn.record = undefined;
-    conn.closing ??= reason;
-    const peerId = conn.peerId as string;
-    // Until it has closed, a new connection to the peer waits (see #connect).
-    if (!conn.flushed) this.#dialer.retiring.set(peerId, conn);
-    // Closed after lingerMs at the latest; what it could not deliver by then
-    // is counted and reported when it closes (see #onClose).
-    conn.end(this.#options.lingerMs);
-    // Read what the peer still sends until it closes (those messages were
-    // sent before it saw our end), but not while the application is behind:
-    // a peer reconnecting again and again must not get more read (R36).
-    if (!this.#inbox.paused) conn.socket?.resume();
-    if (!conn.announced) return;
-    // Still flushing: the event waits for the socket to close, to say how
-    // many accepted messages it could not write.
-    if (!conn.flushed && conn.socket !== undefined && !conn.socket.destroyed) conn.disconnectReason = reason;
-    else this.#disconnected(conn, reason);
-  }
-
-  #onClose(conn: PeerConnection): void {
-    debugLifecycle('close', {
-      clientId: this.id,
-      peerId: conn.peerId,
-      direction: conn.direction,
-      reason: conn.closing ?? 'closed',
-      error: conn.error,
-    });
-    conn.cleanup();
-    this.#inbox.dropUnread(conn);
-    if (conn.peerId !== undefined && this.#dialer.retiring.get(conn.peerId) === conn) this.#dialer.retiring.delete(conn.peerId);
-    this.#sockets.delete(conn);
-    this.#acceptor.forget(conn);
-    // A dial in progress fails its queued sends itself, with the reason.
-    if (this.#dialer.dialing.get(conn.peerId ?? '') !== conn) {
-      conn.finish(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
-    }
-    if (conn.record !== undefined) {
-      this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
-    }
-    if (conn.disconnectReason !== undefined) {
-      const reason = conn.disconnectReason;
-      conn.disconnectReason = undefined;
-      this.#disconnected(conn, reason);
-    }
-    this.#counters.fold(conn);
-    if (conn.peerId !== undefined) this.#checkPeerGone(conn.peerId);
-    if (this.#sockets.size === 0) this.#socketsClosed?.();
-  }
-
-  /** Announces that an announced connection left the client. */
-  #disconnected(conn: PeerConnection, reason: string): void {
-    diag.disconnect(() => ({ clientId: this.id, peerId: conn.peerId ?? '', direction: conn.direction, reason, error: conn.error }));
-    this.#emit('disconnect', disconnectEvent(conn, reason));
-  }
-
-  /**
-   * The last connection to `peerId` closed while requests wait on it: if
-   * the peer is gone (no longer listed, or its process died), they are
-   * rejected at once instead of waiting out their timeout. A peer still
-   * listed may answer over a new connection, so its requests wait.
-   */
-  #checkPeerGone(peerId: string): void {
-    if (!this.#requests.waitsOn(peerId) || this.#dialer.connectionTo(peerId) !== undefined) return;
-    peerIsGone(this.#directory, peerId, this.#transport).then(
-      (gone) => {
-        if (!gone || this.#dialer.connectionTo(peerId) !== undefined) return;
-        this.#requests.peerGone(
-          peerId,
-          new ConnectionClosedError(`peer ${JSON.stringify(peerId)} is gone (its connection closed and it is no longer listed or running)`),
-        );
-      },
-      () => undefined, // the directory cannot be read: the timeout still applies
-    );
   }
 
   // ---- the connection role ------------------------------------------------
@@ -1048,13 +890,13 @@ export class Client<T extends PeerTypes = PeerTypes>
     for (const conn of this.#dialer.dialing.values()) conn.destroy(closedError);
     this.#dialer.dialing.clear();
     const allClosed = new Promise<void>((resolve) => {
-      this.#socketsClosed = resolve;
+      this.#lifecycle.onAllClosed = resolve;
     });
     // Forced: each connection counts what it discards before its socket
     // goes, while the kernel's share of the write in flight is still known.
     if (force) for (const conn of this.#sockets) conn.destroy(closedError);
     this.#cache.drop((): boolean => true, 'client closed');
-    if (this.#sockets.size === 0) this.#socketsClosed?.();
+    if (this.#sockets.size === 0) this.#lifecycle.onAllClosed?.();
     await Promise.all([listenerClosed, allClosed, this.#lostListenerClosed]);
     this.#requests.close(this.#closedError());
     // Whatever happens to the files, the client ends closed and iteration ends.
@@ -1093,11 +935,4 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void>
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-/** Makes a connection keep the process alive, or not, where its stream can say so (a socket can; an in-memory pair need not). */
-function setRef(stream: Duplex | undefined, on: boolean): void {
-  const handle = stream as { ref?: () => void; unref?: () => void } | undefined;
-  if (on) handle?.ref?.();
-  else handle?.unref?.();
 }
