@@ -10,20 +10,20 @@ import {
   type ConnectionHost,
   type ConnectionRoleMethods,
 } from '@ipcm/connection-role';
-import { ClientClosedError, ConnectionClosedError, BackpressureError, IpcmError, RouteError, IdInUseError } from './errors.js';
+import { ClientClosedError, IpcmError, RouteError, IdInUseError } from './errors.js';
 import { type ClientEvents } from './client-events.js';
 import { ClientCounters, type ClientStats } from './client-stats.js';
 import { MessageEncoder } from './message-encoder.js';
-import { abortedError, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
 import { reachable } from './peer-locator.js';
 import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
 import { Acceptor } from './acceptor.js';
 import { ConnectionLifecycle, setRef } from './connection-lifecycle.js';
 import { Dialer } from './dialer.js';
+import { Sender } from './sender.js';
 import { Inbox } from './inbox.js';
 import { MessageQueue } from './message-queue.js';
-import { validatePeerId, type Message } from './message.js';
-import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
+import { type Message } from './message.js';
+import { PeerConnection, type Direction } from './peer-connection.js';
 import { overlayDirectory } from './directory-chain.js';
 import { FsDirectory } from './fs-directory.js';
 import type { PeerDirectory, Registration } from './peer-directory.js';
@@ -121,6 +121,8 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   readonly #counters = new ClientCounters();
   readonly #encoder: MessageEncoder;
+  /** The send path: route, dial, room or wait (R35). */
+  readonly #sender: Sender;
 
   /**
    * Use a transport package's factory (`UnixClient.create`, ...) or
@@ -162,7 +164,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       toEpoch: (monotonic) => monotonic + this.#epochOffset,
     });
     this.#requests = new RequestTable<RequestOf<T>, ResponseOf<T>>({
-      send: (peerId, content) => this.#sendMessage(peerId, content, false),
+      send: (peerId, content) => this.#sender.send(peerId, content, false),
       clientId: this.id,
       maxPendingRequests: this.#options.maxPendingRequests,
       timeoutMs: this.#options.requestTimeoutMs,
@@ -177,7 +179,7 @@ export class Client<T extends PeerTypes = PeerTypes>
       },
     });
     this.#responder = new Responder<RequestOf<T>, ResponseOf<T>>({
-      send: (peerId, content) => this.#sendMessage(peerId, content, false),
+      send: (peerId, content) => this.#sender.send(peerId, content, false),
       // Handler failures come as ERR_IPCM_HANDLER and failed answers with the
       // send's coded error; anything else is a bug, surfaced as uncaught.
       onError: (error, peerId) => {
@@ -219,6 +221,14 @@ export class Client<T extends PeerTypes = PeerTypes>
       adopt: (conn, socket) => this.#lifecycle.adopt(conn, socket),
       wire: (conn) => this.#lifecycle.wire(conn),
       cacheConnection: (conn, peerId) => this.#lifecycle.cacheConnection(conn, 'outbound', peerId),
+    });
+    this.#sender = new Sender({
+      options: this.#options,
+      encoder: this.#encoder,
+      dialer: this.#dialer,
+      counters: this.#counters,
+      canSend: () => this.#state === 'open' || this.#answering,
+      closedError: () => this.#closedError(),
     });
     this.#acceptor = new Acceptor({
       id: this.id,
@@ -412,7 +422,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    */
   send(peerId: string, content: ContentOf<T>, options?: SendOptions): Promise<void> {
     publishSend(this.id, peerId, content);
-    return this.#sendMessage(peerId, content, false, options);
+    return this.#sender.send(peerId, content, false, options);
   }
 
   /**
@@ -441,7 +451,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     await Promise.all(
       [...targets].map(async (peerId) => {
         try {
-          await this.#sendMessage(peerId, content, true);
+          await this.#sender.send(peerId, content, true);
           results.set(peerId, { sent: true });
         } catch (error) {
           results.set(peerId, { sent: false, error: error as Error });
@@ -449,85 +459,6 @@ export class Client<T extends PeerTypes = PeerTypes>
       }),
     );
     return results;
-  }
-
-  #sendMessage(peerId: string, content: unknown, broadcast: boolean, options?: SendOptions): Promise<void> {
-    if (this.#state !== 'open' && !this.#answering) return Promise.reject(this.#closedError());
-    if (options !== undefined) {
-      try {
-        checkSendOptions(options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (options.signal?.aborted === true) return Promise.reject(abortedError(peerId, options.signal));
-    }
-    let conn = this.#dialer.connectionTo(peerId);
-    let frame: Buffer | undefined;
-    if (conn === undefined) {
-      // Content that cannot be sent opens no connection: a new connection
-      // has room, so the frame is encoded before dialling.
-      try {
-        validatePeerId(peerId); // ids with a connection were checked when it was made
-        frame = this.#encoder.encode(peerId, content, broadcast);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      conn = this.#dialer.dial(peerId);
-    } else {
-      if (conn.finished) return Promise.reject(new ConnectionClosedError(`connection to ${peerId} is closing`));
-      this.#counters.reuses++;
-      // No touch here: a connection with bytes to write counts as active
-      // now (see role-host.ts), and the write completing touches it
-      // (onDrained), so sending reads no clock.
-    }
-    const target = conn;
-    if (frame !== undefined || (target.waiting === 0 && target.charge < this.#options.maxPendingBytes)) {
-      try {
-        frame ??= this.#encoder.encode(peerId, content, broadcast);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const accepted = frame;
-      if (target.ready) {
-        target.push(accepted);
-        return RESOLVED;
-      }
-      // Not open yet: the send settles when the dial does.
-      return new Promise<void>((resolve, reject) => {
-        const settler: Settler = { resolve, reject, cancelled: false, release: undefined };
-        if (options !== undefined) {
-          cancelWith(options, peerId, settler, (error) => {
-            target.cancel(settler);
-            reject(error);
-          });
-        }
-        target.push(accepted, settler);
-      });
-    }
-    // No room: refused before anything is encoded (R35), or waits for room.
-    if (target.waiting >= this.#options.maxWaitingSends) {
-      return Promise.reject(
-        new BackpressureError(
-          `connection to ${peerId} holds ${target.pendingBytes} bytes (maxPendingBytes ${this.#options.maxPendingBytes}) and ${target.waiting} sends wait (maxWaitingSends ${this.#options.maxWaitingSends})`,
-        ),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        admit: () => target.push(this.#encoder.encode(peerId, content, broadcast)),
-        resolve,
-        reject,
-        release: undefined,
-        settled: false,
-      };
-      target.wait(waiter);
-      if (options !== undefined) {
-        cancelWith(options, peerId, waiter, (error) => {
-          target.withdraw(waiter);
-          reject(error);
-        });
-      }
-    });
   }
 
   // ---- requests and responses ---------------------------------------------
