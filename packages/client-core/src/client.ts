@@ -10,8 +10,8 @@ import {
   type ConnectionHost,
   type ConnectionRoleMethods,
 } from '@ipcm/connection-role';
-import { ClientClosedError, IpcmError, RouteError, IdInUseError } from './errors.js';
-import { type ClientEvents } from './client-events.js';
+import { ClientClosedError, IpcmError, IdInUseError } from './errors.js';
+import type { ClientEvents } from './client-events.js';
 import { ClientCounters, type ClientStats } from './client-stats.js';
 import { MessageEncoder } from './message-encoder.js';
 import { reachable } from './peer-locator.js';
@@ -20,14 +20,12 @@ import { Acceptor } from './acceptor.js';
 import { ConnectionLifecycle, setRef } from './connection-lifecycle.js';
 import { Dialer } from './dialer.js';
 import { Sender } from './sender.js';
+import { openDirectory, releaseClaim } from './client-directory.js';
 import { Inbox } from './inbox.js';
 import { MessageQueue } from './message-queue.js';
-import { type Message } from './message.js';
+import type { Message } from './message.js';
 import { PeerConnection, type Direction } from './peer-connection.js';
-import { overlayDirectory } from './directory-chain.js';
-import { FsDirectory } from './fs-directory.js';
 import type { PeerDirectory, Registration } from './peer-directory.js';
-import { StaticDirectory } from './static-directory.js';
 import type { EntryProbe, RouteAddress } from './route-types.js';
 import { encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
 import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
@@ -296,17 +294,8 @@ export class Client<T extends PeerTypes = PeerTypes>
     const { id, route, listen } = this.#options;
     const transport = this.#transport;
     const probe: EntryProbe = (target) => transport.probe(target);
-    const configured = this.#configuredPeers;
-    let directory = this.#options.directory;
-    if (directory === undefined) {
-      // Reaping what killed processes left is the route directory's
-      // business: FsDirectory does it on register (R37).
-      const fs = route === undefined ? undefined : await FsDirectory.open(route, { probe, timers: this.#timers });
-      directory = fs === undefined ? (configured ?? new StaticDirectory({})) : configured === undefined ? fs : overlayDirectory(configured, fs);
-      this.#ownsDirectory = true;
-    } else if (configured !== undefined) {
-      directory = overlayDirectory(configured, directory);
-    }
+    const { directory, owned } = await openDirectory(this.#options.directory, this.#configuredPeers, route, probe, this.#timers);
+    if (owned) this.#ownsDirectory = true;
     this.#directory = directory;
     let registration: Registration;
     try {
@@ -836,17 +825,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#peerWatch.close();
     try {
       if (registration !== undefined) {
-        const where = registration.path ?? `${JSON.stringify(this.id)} in ${this.directory.description}`;
-        try {
-          await registration.writeStats?.({ sent: Object.fromEntries(this.#counters.sent), read: Object.fromEntries(this.#counters.read) });
-        } catch (cause) {
-          failure = new RouteError(`cannot write ${where}.stats: ${(cause as Error).message}`, { cause });
-        }
-        try {
-          await registration.release();
-        } catch (cause) {
-          failure ??= cause instanceof IpcmError ? cause : new RouteError(`cannot remove the route entry ${where}: ${(cause as Error).message}`, { cause });
-        }
+        failure = await releaseClaim(registration, `${JSON.stringify(this.id)} in ${this.directory.description}`, this.#counters);
       }
       if (this.#ownsDirectory) await this.#directory?.close();
     } finally {
