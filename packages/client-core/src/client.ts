@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { ConnCache, type ConnCacheStats } from '@ipcm/conncache';
+import { ConnCache } from '@ipcm/conncache';
 import {
   closeIdleConnections,
   connections,
@@ -11,146 +10,38 @@ import {
   type ConnectionHost,
   type ConnectionRoleMethods,
 } from '@ipcm/connection-role';
-import {
-  FrameTimeoutError,
-  BadHelloError,
-  BadJsonError,
-  ClientClosedError,
-  ConnectError,
-  ConnectionClosedError,
-  FrameTooLargeError,
-  BackpressureError,
-  BadContentError,
-  HelloTimeoutError,
-  SendAbortedError,
-  SendTimeoutError,
-  IpcmError,
-  PeerNotListeningError,
-  ProtocolError,
-  RouteError,
-  UnknownPeerError,
-  WrongTransportError,
-  WaitTimeoutError,
-  IdInUseError,
-} from './errors.js';
-import { FRAME_HEADER_BYTES } from './frame-encoder.js';
+import { ClientClosedError, IpcmError, IdInUseError } from './errors.js';
+import type { ClientEvents } from './client-events.js';
+import { ClientCounters, type ClientStats } from './client-stats.js';
+import { MessageEncoder } from './message-encoder.js';
+import { reachable } from './peer-locator.js';
+import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
+import { Acceptor } from './acceptor.js';
+import { ConnectionLifecycle, setRef } from './connection-lifecycle.js';
+import { Dialer } from './dialer.js';
+import { Sender } from './sender.js';
+import { openDirectory, releaseClaim } from './client-directory.js';
+import { Inbox } from './inbox.js';
 import { MessageQueue } from './message-queue.js';
-import { createMessage, encodeJsonMessageFrame, isHello, parseHello, validateMessage, validatePeerId, type Message } from './message.js';
-import { PeerConnection, type Direction, type Settler, type Waiter } from './peer-connection.js';
-import { overlayDirectory } from './directory-chain.js';
-import { FsDirectory } from './fs-directory.js';
-import type { PeerDirectory, PeerLocation, Registration } from './peer-directory.js';
-import { StaticDirectory } from './static-directory.js';
-import type { EntryProbe, ProbeTarget, RouteAddress } from './route-types.js';
-import { decodePayload, encodeValueFrame, jsonSerializer, toAsciiJson, type Serializer } from './serializer.js';
+import type { Message } from './message.js';
+import { PeerConnection, type Direction } from './peer-connection.js';
+import type { PeerDirectory, Registration } from './peer-directory.js';
+import type { EntryProbe, RouteAddress } from './route-types.js';
+import { encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
 import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
-import type { DialTarget, Transport, TransportListener } from './transport.js';
+import type { Transport, TransportListener } from './transport.js';
 import { checkOptions, type ResolvedOptions } from './check-options.js';
-import { badContent, ContentProblem, encodingProblem, wireContent } from './content-check.js';
 import { createRoleHost } from './role-host.js';
-import { debugLifecycle, diag, publishMessage, publishSend } from './diagnostics.js';
+import { debugLifecycle, diag, publishSend } from './diagnostics.js';
 import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.js';
-import { RequestTable, type RequestOptions, type RequestStats } from './requests.js';
-import { Responder, type HandleOptions, type RequestHandler, type ResponderStats } from './responder.js';
+import { RequestTable, type RequestOptions } from './requests.js';
+import { Responder, type HandleOptions, type RequestHandler } from './responder.js';
 import type { ResponseContent } from './request-wire.js';
-
-/** Emitted when a connection is ready: dialled and connected, or accepted and said hello. */
-export interface ConnectEvent {
-  readonly peerId: string;
-  readonly direction: Direction;
-}
-
-/**
- * Emitted once for every connection that was announced by `'connect'` and
- * has now left the client. `reason` is a cache drop reason (`'total
- * capacity'`, `'type capacity'`, `'idle'`, `'disconnect'`...), `'closed'`
- * (the peer closed it), `'error'` (with `error`), `'replaced'` (the peer
- * connected again) or `'client closed'`.
- */
-export interface DisconnectEvent {
-  readonly peerId: string;
-  readonly direction: Direction;
-  readonly reason: string;
-  readonly error?: IpcmError;
-  /**
-   * Messages whose `send()` had resolved (they were accepted) but that never
-   * reached the kernel: the connection died, or `destroy()` discarded them.
-   * They are not resent. 0 when everything accepted was written.
-   */
-  readonly unwritten: number;
-}
-
-/**
- * Emitted while someone listens for `'peer'`: a peer became listed in the
- * client's directory (`'up'`) or left it (`'down'`: released its id, or was
- * found dead by the directory's rescan). The first events after the first
- * listener attaches report, as `'up'`, every peer already listed.
- */
-export interface PeerEvent {
-  readonly id: string;
-  readonly type: 'up' | 'down';
-}
-
-/** Options of {@link Client.waitForPeer}. */
-export interface WaitForPeerOptions {
-  /** Rejects with `ERR_IPCM_WAIT_TIMEOUT` when the peer is not up after this many ms. @default no timeout */
-  timeoutMs?: number | undefined;
-  /** Rejects with the signal's reason when aborted. */
-  signal?: AbortSignal | undefined;
-}
-
-/** The events of a client and their listener arguments; `C` is the content type (see {@link PeerTypes}). */
-export interface ClientEvents<C = unknown> {
-  message: [message: Message<C>];
-  connect: [event: ConnectEvent];
-  disconnect: [event: DisconnectEvent];
-  error: [error: IpcmError];
-  peer: [event: PeerEvent];
-}
 
 /** The outcome of a broadcast for one peer. */
 export interface BroadcastResult {
   readonly sent: boolean;
   readonly error?: Error;
-}
-
-/** Counters of a client, from `client.stats()`. */
-export interface ClientStats {
-  /** Messages accepted for each peer (their `send()` resolved); see `unwritten` for those then lost. */
-  readonly sent: Record<string, number>;
-  /** Accepted messages that never reached the kernel (the connection died or was destroyed), all peers. */
-  readonly unwritten: number;
-  /** Messages read from each peer. */
-  readonly read: Record<string, number>;
-  /** Outbound connections established. */
-  readonly connects: number;
-  /** Inbound connections accepted (after their hello). */
-  readonly accepts: number;
-  /** Sends that used a connection already open. */
-  readonly reuses: number;
-  /** Connections dropped from the cache, by reason. */
-  readonly drops: Readonly<Record<string, number>>;
-  readonly framesIn: number;
-  readonly framesOut: number;
-  readonly bytesIn: number;
-  readonly bytesOut: number;
-  /** Peer-level errors (bad frames, bad hellos, bad messages...), and coded errors that rejected a listener's promise. */
-  readonly errors: number;
-  /**
-   * Messages read off a connection while the application was behind (see
-   * `maxQueuedMessages`) and dropped undelivered because that connection
-   * closed first: a replaced, evicted or reaped connection is closed after
-   * `lingerMs` even if it was not read to its end (R36).
-   */
-  readonly undelivered: number;
-  /** Connections currently open, by direction. */
-  readonly open: { readonly outbound: number; readonly inbound: number };
-  /** The connection cache's own counters. */
-  readonly cache: ConnCacheStats<Direction>;
-  /** Requests this client made (`request()`): pending, answered, timed out, late responses... */
-  readonly requests: RequestStats;
-  /** Requests this client answered (`handle()`): received, running, responded, handler errors... */
-  readonly responder: ResponderStats;
 }
 
 /** Options of `close()`. */
@@ -160,15 +51,6 @@ export interface CloseOptions {
 }
 
 type ClientState = 'starting' | 'open' | 'closing' | 'closed';
-
-/**
- * Largest first frame an accepted connection may send: a hello with an id
- * and a token of 1 KiB each, every character escaped as \uXXXX.
- */
-const MAX_HELLO_BYTES = 16 * 1024;
-
-/** The end of a broadcast message's JSON (see encodeJsonMessageFrame). */
-const BROADCAST_TAIL = ',"broadcast":true}';
 
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
@@ -200,19 +82,18 @@ export class Client<T extends PeerTypes = PeerTypes>
   readonly #configuredPeers: PeerDirectory | undefined;
   readonly #serializer: Serializer;
   readonly #cache: ConnCache<PeerConnection, Direction, string>;
-  /** Outbound connections from first send until ready; not in the cache (R29). */
-  readonly #dialing = new Map<string, PeerConnection>();
-  /** Connections leaving the cache with bytes still to flush, by peer. */
-  readonly #retiring = new Map<string, PeerConnection>();
-  /** The dials in progress, so a graceful close can let them finish and flush. */
-  readonly #dials = new Set<Promise<void>>();
+  /** Dialling, and which connection a send to a peer goes over. */
+  readonly #dialer: Dialer;
   /** Set by destroy(): nothing is flushed or completed any more. */
   #forced = false;
-  /** Accepted connections waiting for their hello; never cached (R10). */
-  readonly #handshakes = new Set<PeerConnection>();
+  /** Accepted connections until their hello (R10, R38). */
+  readonly #acceptor: Acceptor;
   /** Every socket not yet closed, so close() can wait for them. */
   readonly #sockets = new Set<PeerConnection>();
-  readonly #queue: MessageQueue<Message>;
+  /** Each connection's life from its socket to its close: wiring, caching, retiring. */
+  readonly #lifecycle: ConnectionLifecycle;
+  /** Messages from peers on their way to the application (queue, pause/resume, delivery). */
+  readonly #inbox: Inbox;
   readonly #roleHost: ConnectionHost<string>;
   /** Added to the monotonic clock to give epoch milliseconds. */
   readonly #epochOffset: number;
@@ -222,48 +103,24 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** The directory was made from the `route`/`peers` shorthands: close() closes it. */
   #ownsDirectory = false;
   #registration: Registration | undefined;
-  /** Aborted when the client closes: ends waitForPeer() and the 'peer' watch. */
-  readonly #lifetime = new AbortController();
-  /** Stops the watch behind 'peer' events; set while someone listens for them. */
-  #peerWatch: AbortController | undefined;
+  /** waitForPeer() and the watch behind 'peer' events. */
+  readonly #peerWatch: PeerWatch;
   /** The listener closed because the id was lost (see #onLost). */
   #lostListenerClosed: Promise<void> | undefined;
   #listener: TransportListener | undefined;
   #closed: Promise<void> | undefined;
-  #socketsClosed: (() => void) | undefined;
-  #paused = false;
   readonly #helloFrame: Buffer;
   readonly #requests: RequestTable<RequestOf<T>, ResponseOf<T>>;
   readonly #responder: Responder<RequestOf<T>, ResponseOf<T>>;
-  /** Handlers running at once before reading from peers pauses (maxQueuedMessages). */
-  readonly #maxRunning: number;
   /** False after unref(): the listener and sockets do not keep the process alive. */
   #refed = true;
   /** True while a graceful close waits for running handlers: their answers (and sends) still go out. */
   #answering = false;
 
-  /** Messages accepted per peer, from connections that have closed (open ones keep their own count). */
-  readonly #sent = new Map<string, number>();
-  /** Messages read per peer, from connections that have closed (open ones keep their own count). */
-  readonly #read = new Map<string, number>();
-  #connects = 0;
-  #accepts = 0;
-  #reuses = 0;
-  #framesIn = 0;
-  #bytesIn = 0;
-  /** Frames and bytes accepted on connections that have closed (open ones keep their own counts). */
-  #framesOut = 0;
-  #bytesOut = 0;
-  #unwritten = 0;
-  #errors = 0;
-  #undelivered = 0;
-  readonly #drops: Record<string, number> = {};
-  /** `,"from":<our id>,"content":`, the middle of every message's JSON (see encodeJsonMessageFrame). */
-  readonly #fromPart: string;
-  #tailPeer: string | undefined;
-  #tail = '';
-  /** What #connectionTo last found, while it is cached: one look-up per send to the same peer. */
-  #lastRoute: PeerConnection | undefined;
+  readonly #counters = new ClientCounters();
+  readonly #encoder: MessageEncoder;
+  /** The send path: route, dial, room or wait (R35). */
+  readonly #sender: Sender;
 
   /**
    * Use a transport package's factory (`UnixClient.create`, ...) or
@@ -290,26 +147,22 @@ export class Client<T extends PeerTypes = PeerTypes>
     this.#configuredPeers = configuredPeers;
     this.#serializer = this.#options.serializer ?? jsonSerializer;
     this.#epochOffset = Date.now() - this.#clock.now();
-    this.#fromPart = `,"from":${toAsciiJson(this.id)},"content":`;
+    this.#encoder = new MessageEncoder(this.id, this.#serializer, this.#options.maxFrameBytes);
     this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
-    this.#queue = new MessageQueue(this.#options.maxQueuedMessages, () => {
-      // Running request handlers hold reading paused too (see handle()).
-      if (this.#responder.running < this.#maxRunning) this.#resumeReading();
-    });
     this.#cache = new ConnCache<PeerConnection, Direction, string>({
       totalCapacity: this.#options.maxConnections,
       capacities: { outbound: this.#options.maxOutbound, inbound: this.#options.maxInbound },
       clock: this.#clock,
       // Prefer to evict connections with nothing left to write (R29).
       isEvictable: (record) => record.conn.flushed,
-      dispose: (conn, reason) => this.#retire(conn, reason),
+      dispose: (conn, reason) => this.#lifecycle.retire(conn, reason),
     });
     this.#roleHost = createRoleHost(this.#cache, {
       now: () => this.#clock.now() + this.#epochOffset,
       toEpoch: (monotonic) => monotonic + this.#epochOffset,
     });
     this.#requests = new RequestTable<RequestOf<T>, ResponseOf<T>>({
-      send: (peerId, content) => this.#sendMessage(peerId, content, false),
+      send: (peerId, content) => this.#sender.send(peerId, content, false),
       clientId: this.id,
       maxPendingRequests: this.#options.maxPendingRequests,
       timeoutMs: this.#options.requestTimeoutMs,
@@ -323,9 +176,8 @@ export class Client<T extends PeerTypes = PeerTypes>
         clearTimeout: realTimers.clearTimeout,
       },
     });
-    this.#maxRunning = this.#options.maxQueuedMessages;
     this.#responder = new Responder<RequestOf<T>, ResponseOf<T>>({
-      send: (peerId, content) => this.#sendMessage(peerId, content, false),
+      send: (peerId, content) => this.#sender.send(peerId, content, false),
       // Handler failures come as ERR_IPCM_HANDLER and failed answers with the
       // send's coded error; anything else is a bug, surfaced as uncaught.
       onError: (error, peerId) => {
@@ -336,18 +188,97 @@ export class Client<T extends PeerTypes = PeerTypes>
           });
       },
       // A handler finished: reading resumes if it paused for running handlers.
-      onSettled: () => {
-        if (this.#paused && !this.#queue.high && this.#responder.running < this.#maxRunning) this.#resumeReading();
+      onSettled: () => this.#inbox.handlerSettled(),
+    });
+    this.#inbox = new Inbox(
+      {
+        id: this.id,
+        serializer: this.#serializer,
+        sockets: this.#sockets,
+        counters: this.#counters,
+        requests: this.#requests,
+        responder: this.#responder,
+        hasMessageListeners: () => this.listenerCount('message') > 0,
+        emitMessage: (message) => this.#emit('message', message as Message<ContentOf<T>>),
+        fail: (conn, error) => this.#lifecycle.fail(conn, error),
+        reportError: (error) => this.#reportError(error),
       },
+      this.#options.maxQueuedMessages,
+    );
+    this.#dialer = new Dialer({
+      id: this.id,
+      options: this.#options,
+      timers: this.#timers,
+      transport,
+      cache: this.#cache,
+      counters: this.#counters,
+      helloFrame: this.#helloFrame,
+      isForced: () => this.#forced,
+      directory: () => this.directory,
+      closedError: () => this.#closedError(),
+      adopt: (conn, socket) => this.#lifecycle.adopt(conn, socket),
+      wire: (conn) => this.#lifecycle.wire(conn),
+      cacheConnection: (conn, peerId) => this.#lifecycle.cacheConnection(conn, 'outbound', peerId),
+    });
+    this.#sender = new Sender({
+      options: this.#options,
+      encoder: this.#encoder,
+      dialer: this.#dialer,
+      counters: this.#counters,
+      canSend: () => this.#state === 'open' || this.#answering,
+      closedError: () => this.#closedError(),
+    });
+    this.#acceptor = new Acceptor({
+      id: this.id,
+      options: this.#options,
+      timers: this.#timers,
+      transport,
+      serializer: this.#serializer,
+      cache: this.#cache,
+      counters: this.#counters,
+      isClosed: () => this.closed,
+      isPaused: () => this.#inbox.paused,
+      adopt: (conn, socket) => this.#lifecycle.adopt(conn, socket),
+      wire: (conn) => this.#lifecycle.wire(conn),
+      fail: (conn, error) => this.#lifecycle.fail(conn, error),
+      cacheConnection: (conn, peerId) => this.#lifecycle.cacheConnection(conn, 'inbound', peerId),
+    });
+    this.#lifecycle = new ConnectionLifecycle({
+      id: this.id,
+      options: this.#options,
+      transport,
+      cache: this.#cache,
+      sockets: this.#sockets,
+      counters: this.#counters,
+      inbox: this.#inbox,
+      dialer: this.#dialer,
+      acceptor: this.#acceptor,
+      requests: this.#requests,
+      isRefed: () => this.#refed,
+      directory: () => this.#directory,
+      emitConnect: (event) => this.#emit('connect', event),
+      emitDisconnect: (event) => this.#emit('disconnect', event),
+      reportError: (error) => this.#reportError(error),
+    });
+    this.#peerWatch = new PeerWatch({
+      id: this.id,
+      transport,
+      timers: this.#timers,
+      isClosed: () => this.closed,
+      directory: () => this.directory,
+      describeDirectory: () => this.#directory?.description ?? 'the directory',
+      closedError: () => this.#closedError(),
+      emitPeer: (event) => this.#emit('peer', event),
+      reportError: (error) => this.#reportError(error),
     });
     // Messages queued while nobody listened go to the first 'message' listener.
     (this as EventEmitter).on('newListener', (event: string | symbol) => {
-      if (event === 'message' && this.#queue.length > 0) process.nextTick(() => this.#flushToListeners());
-      if (event === 'peer' && this.#peerWatch === undefined) this.#watchPeers();
+      if (event === 'message' && this.#inbox.queue.length > 0) process.nextTick(() => this.#inbox.flushToListeners());
+      if (event === 'peer' && !this.#peerWatch.watching) this.#peerWatch.start();
     });
     // The directory is watched only while someone listens for 'peer'.
     (this as EventEmitter).on('removeListener', (event: string | symbol) => {
-      if (event === 'peer' && this.listenerCount('peer') === 0) this.#stopWatchingPeers();
+      if (event === 'peer' && this.listenerCount('peer') === 0) this.#peerWatch.stop();
     });
   }
 
@@ -363,17 +294,8 @@ export class Client<T extends PeerTypes = PeerTypes>
     const { id, route, listen } = this.#options;
     const transport = this.#transport;
     const probe: EntryProbe = (target) => transport.probe(target);
-    const configured = this.#configuredPeers;
-    let directory = this.#options.directory;
-    if (directory === undefined) {
-      // Reaping what killed processes left is the route directory's
-      // business: FsDirectory does it on register (R37).
-      const fs = route === undefined ? undefined : await FsDirectory.open(route, { probe, timers: this.#timers });
-      directory = fs === undefined ? (configured ?? new StaticDirectory({})) : configured === undefined ? fs : overlayDirectory(configured, fs);
-      this.#ownsDirectory = true;
-    } else if (configured !== undefined) {
-      directory = overlayDirectory(configured, directory);
-    }
+    const { directory, owned } = await openDirectory(this.#options.directory, this.#configuredPeers, route, probe, this.#timers);
+    if (owned) this.#ownsDirectory = true;
     this.#directory = directory;
     let registration: Registration;
     try {
@@ -390,7 +312,7 @@ export class Client<T extends PeerTypes = PeerTypes>
     try {
       signal?.throwIfAborted();
       if (listen) {
-        this.#listener = await transport.listen(registration.path, (socket) => this.#accept(socket));
+        this.#listener = await transport.listen(registration.path, (socket) => this.#acceptor.accept(socket));
         debugLifecycle('listen', { clientId: id });
         await registration.publish(this.#listener.address);
       } else {
@@ -489,7 +411,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    */
   send(peerId: string, content: ContentOf<T>, options?: SendOptions): Promise<void> {
     publishSend(this.id, peerId, content);
-    return this.#sendMessage(peerId, content, false, options);
+    return this.#sender.send(peerId, content, false, options);
   }
 
   /**
@@ -503,12 +425,12 @@ export class Client<T extends PeerTypes = PeerTypes>
   async broadcast(content: ContentOf<T>): Promise<Map<string, BroadcastResult>> {
     if (this.#state !== 'open') throw this.#closedError();
     // Content that no peer could be sent is refused once, before anything is written.
-    this.#encode('', content, true);
+    this.#encoder.encode('', content, true);
     // Peers we are connected to need no look-up; only the others are
     // inspected (alive, listening on our transport).
     const targets = new Set<string>();
     for (const record of this.#cache.records()) targets.add(record.key);
-    for (const peerId of this.#dialing.keys()) targets.add(peerId);
+    for (const peerId of this.#dialer.dialing.keys()) targets.add(peerId);
     // The directory lists only live peers (its liveness rule, not ours).
     // Where it can name its ids cheaply, only the peers we have no
     // connection to are looked up (a broadcast to 5,000 connected peers
@@ -521,14 +443,14 @@ export class Client<T extends PeerTypes = PeerTypes>
             (await directory.ids()).filter((id) => !targets.has(id) && id !== this.id).map((id) => directory.lookup(id)),
           );
     for (const location of locations) {
-      if (location !== undefined && this.#reachable(location)) targets.add(location.id);
+      if (location !== undefined && reachable(location, this.#transport)) targets.add(location.id);
     }
     targets.delete(this.id);
     const results = new Map<string, BroadcastResult>();
     await Promise.all(
       [...targets].map(async (peerId) => {
         try {
-          await this.#sendMessage(peerId, content, true);
+          await this.#sender.send(peerId, content, true);
           results.set(peerId, { sent: true });
         } catch (error) {
           results.set(peerId, { sent: false, error: error as Error });
@@ -536,284 +458,6 @@ export class Client<T extends PeerTypes = PeerTypes>
       }),
     );
     return results;
-  }
-
-  #sendMessage(peerId: string, content: unknown, broadcast: boolean, options?: SendOptions): Promise<void> {
-    if (this.#state !== 'open' && !this.#answering) return Promise.reject(this.#closedError());
-    if (options !== undefined) {
-      try {
-        checkSendOptions(options);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (options.signal?.aborted === true) return Promise.reject(abortedError(peerId, options.signal));
-    }
-    let conn = this.#connectionTo(peerId);
-    let frame: Buffer | undefined;
-    if (conn === undefined) {
-      // Content that cannot be sent opens no connection: a new connection
-      // has room, so the frame is encoded before dialling.
-      try {
-        validatePeerId(peerId); // ids with a connection were checked when it was made
-        frame = this.#encode(peerId, content, broadcast);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      conn = this.#dial(peerId);
-    } else {
-      if (conn.finished) return Promise.reject(new ConnectionClosedError(`connection to ${peerId} is closing`));
-      this.#reuses++;
-      // No touch here: a connection with bytes to write counts as active
-      // now (see role-host.ts), and the write completing touches it
-      // (onDrained), so sending reads no clock.
-    }
-    const target = conn;
-    if (frame !== undefined || (target.waiting === 0 && target.charge < this.#options.maxPendingBytes)) {
-      try {
-        frame ??= this.#encode(peerId, content, broadcast);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      const accepted = frame;
-      if (target.ready) {
-        target.push(accepted);
-        return RESOLVED;
-      }
-      // Not open yet: the send settles when the dial does.
-      return new Promise<void>((resolve, reject) => {
-        const settler: Settler = { resolve, reject, cancelled: false, release: undefined };
-        if (options !== undefined) {
-          cancelWith(options, peerId, settler, (error) => {
-            target.cancel(settler);
-            reject(error);
-          });
-        }
-        target.push(accepted, settler);
-      });
-    }
-    // No room: refused before anything is encoded (R35), or waits for room.
-    if (target.waiting >= this.#options.maxWaitingSends) {
-      return Promise.reject(
-        new BackpressureError(
-          `connection to ${peerId} holds ${target.pendingBytes} bytes (maxPendingBytes ${this.#options.maxPendingBytes}) and ${target.waiting} sends wait (maxWaitingSends ${this.#options.maxWaitingSends})`,
-        ),
-      );
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        admit: () => target.push(this.#encode(peerId, content, broadcast)),
-        resolve,
-        reject,
-        release: undefined,
-        settled: false,
-      };
-      target.wait(waiter);
-      if (options !== undefined) {
-        cancelWith(options, peerId, waiter, (error) => {
-          target.withdraw(waiter);
-          reject(error);
-        });
-      }
-    });
-  }
-
-  /** Encodes a message to `peerId` into a frame, checking `maxFrameBytes`. */
-
-
-  /** Room has freed up on `conn`: admits waiting sends, oldest first, while there is room. */
-  #admit(conn: PeerConnection): void {
-    while (conn.charge < this.#options.maxPendingBytes && !conn.finished) {
-      const waiter = conn.nextWaiter();
-      if (waiter === undefined) return;
-      waiter.settled = true;
-      waiter.release?.();
-      try {
-        waiter.admit();
-      } catch (error) {
-        waiter.reject(error as Error);
-        continue;
-      }
-      waiter.resolve();
-    }
-  }
-
-  /**
-   * The send path's encode step: the whole frame of a new message holding
-   * `content`, to `to` (a broadcast when undefined). Refuses, with a coded
-   * error and nothing written, content that cannot be sent
-   * (`ERR_IPCM_BAD_CONTENT`) and a message over `maxFrameBytes`.
-   */
-  #encode(peerId: string, content: unknown, broadcast: boolean): Buffer {
-    const json = this.#serializer === jsonSerializer;
-    let frame: Buffer;
-    try {
-      const value = wireContent(content, json);
-      if (value instanceof ContentProblem) throw badContent(sendSubject(peerId, broadcast), value.problem);
-      // JSON: only the content is serialized; the envelope is written around it.
-      const fast = json ? encodeJsonMessageFrame(this.#fromPart, value, broadcast ? BROADCAST_TAIL : this.#toTail(peerId)) : undefined;
-      if (fast !== undefined) {
-        frame = fast;
-      } else {
-        const message = broadcast
-          ? createMessage({ from: this.id, broadcast: true, content: value })
-          : createMessage({ from: this.id, to: peerId, content: value });
-        frame = encodeValueFrame(message, this.#serializer);
-      }
-    } catch (cause) {
-      if (cause instanceof BadContentError) throw cause;
-      // A BigInt, a circular object, a throwing toJSON() or a custom serializer's failure.
-      throw badContent(sendSubject(peerId, broadcast), encodingProblem(cause, json), cause);
-    }
-    if (frame.length - FRAME_HEADER_BYTES > this.#options.maxFrameBytes) {
-      throw new FrameTooLargeError(
-        `${sendSubject(peerId, broadcast)} is ${frame.length - FRAME_HEADER_BYTES} bytes, over maxFrameBytes (${this.#options.maxFrameBytes})`,
-      );
-    }
-    return frame;
-  }
-
-  /** The end of a message's JSON to `peerId` (`,"to":"<id>"}`), kept for the last peer sent to. */
-  #toTail(peerId: string): string {
-    if (peerId !== this.#tailPeer) {
-      this.#tail = `,"to":${toAsciiJson(peerId)}}`;
-      this.#tailPeer = peerId;
-    }
-    return this.#tail;
-  }
-
-
-  /** The connection a message to `peerId` goes over: the one we dialled, else one the peer opened. */
-  #connectionTo(peerId: string): PeerConnection | undefined {
-    // The answer for the last peer, while its connection stays cached and
-    // no connection was deposited or dialled since (either could change it).
-    const last = this.#lastRoute;
-    if (last !== undefined && last.peerId === peerId && last.record !== undefined) return last;
-    const conn =
-      this.#cache.find('outbound', peerId)?.conn ??
-      this.#dialing.get(peerId) ??
-      this.#cache.find('inbound', peerId)?.conn;
-    this.#lastRoute = conn?.record !== undefined ? conn : undefined;
-    return conn;
-  }
-
-  /**
-   * Starts dialling `peerId`. The connection object exists at once so sends
-   * made while the peer is looked up queue on it in order (R26).
-   */
-  #dial(peerId: string): PeerConnection {
-    this.#lastRoute = undefined;
-    const conn = new PeerConnection('outbound', peerId, this.#options.maxFrameBytes, this.#timers);
-    debugLifecycle('dial', { clientId: this.id, peerId });
-    this.#wire(conn);
-    this.#dialing.set(peerId, conn);
-    const dial = this.#connect(conn, peerId);
-    this.#dials.add(dial);
-    void dial.finally(() => this.#dials.delete(dial));
-    return conn;
-  }
-
-  async #connect(conn: PeerConnection, peerId: string): Promise<void> {
-    // After every await: a close() may have given up on this dial meanwhile.
-    const abandoned = (): boolean => this.#forced || this.#dialing.get(peerId) !== conn;
-    try {
-      const target = await this.#target(peerId);
-      if (abandoned()) throw this.#closedError();
-      const { socket, ready } = this.#transport.connect(target);
-      this.#adopt(conn, socket);
-      try {
-        await ready;
-      } catch (cause) {
-        // Say why in the route directory's terms when it can tell (not
-        // listening, gone, another transport); else it is a connect error.
-        if (!target.resolved) await this.#resolve(peerId);
-        throw new ConnectError(`cannot connect to ${peerId} over ${this.#transport.name}: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-      if (conn.closing !== undefined || socket.destroyed) {
-        throw conn.error ?? new ConnectionClosedError(`connection to ${peerId} closed while connecting`);
-      }
-      // An evicted connection to this peer may still be flushing: let it
-      // finish before anything newer goes out, or the peer could read the
-      // two interleaved (R26). It is destroyed after lingerMs at the latest.
-      const predecessor = this.#retiring.get(peerId);
-      if (predecessor !== undefined) await predecessor.whenClosed();
-      if (abandoned()) throw this.#closedError();
-      if (socket.destroyed) throw conn.error ?? new ConnectionClosedError(`connection to ${peerId} closed while connecting`);
-    } catch (error) {
-      if (this.#dialing.get(peerId) === conn) this.#dialing.delete(peerId);
-      conn.closing ??= 'connect failed';
-      conn.destroy(error as Error);
-      return;
-    }
-    this.#dialing.delete(peerId);
-    conn.setHello(this.#helloFrame);
-    conn.open();
-    this.#connects++;
-    this.#cacheConnection(conn, 'outbound', peerId);
-  }
-
-  /**
-   * Puts a ready connection in the cache, which may evict others first, and
-   * announces it. At capacity 0 the cache drops it at once: then it is
-   * never announced, and no 'disconnect' follows either.
-   */
-  #cacheConnection(conn: PeerConnection, direction: Direction, peerId: string): void {
-    this.#lastRoute = undefined; // a new connection may take precedence (see #connectionTo)
-    const record = this.#cache.deposit(direction, peerId, conn);
-    if (conn.closing !== undefined) return;
-    conn.record = record;
-    conn.announced = true;
-    diag.connect(() => ({ clientId: this.id, peerId, direction }));
-    this.#emit('connect', { peerId, direction });
-  }
-
-  /**
-   * Where to dial `peerId`. A socket transport over a directory that can
-   * say where sockets live dials the path at once (no look-up on the first
-   * message); everything else asks the directory. `resolved` says whether
-   * the directory has been consulted.
-   */
-  async #target(peerId: string): Promise<DialTarget & { resolved: boolean }> {
-    const directory = this.directory;
-    if (this.#transport.entryKind === 'socket' && directory.entryPath !== undefined) {
-      return { id: peerId, path: directory.entryPath(peerId), resolved: false };
-    }
-    return { ...(await this.#resolve(peerId)), resolved: true };
-  }
-
-  /** Looks `peerId` up in the directory; throws the coded reason it cannot be dialled. */
-  async #resolve(peerId: string): Promise<DialTarget> {
-    const directory = this.directory;
-    const location = await directory.lookup(peerId);
-    if (location === undefined) {
-      throw new UnknownPeerError(`no peer ${JSON.stringify(peerId)} in ${directory.description}`);
-    }
-    return this.#dialTarget(location);
-  }
-
-  /** The target for a listed peer, or the coded reason this client cannot dial it. */
-  #dialTarget(location: PeerLocation): DialTarget {
-    const peerId = location.id;
-    if (!location.listening) {
-      throw new PeerNotListeningError(
-        `peer ${JSON.stringify(peerId)} does not listen; it can be reached only over a connection it opened`,
-      );
-    }
-    if (!this.#reachable(location)) {
-      throw new WrongTransportError(
-        `peer ${JSON.stringify(peerId)} listens on another transport (${location.address === undefined ? 'a Unix socket' : `an address on ${location.address.transport}`}), not ${this.#transport.name}`,
-      );
-    }
-    return location.address === undefined ? { id: peerId, path: location.path } : { id: peerId, address: location.address };
-  }
-
-  /** A listening peer this client's transport can dial: a socket path for a socket transport, an address of this transport for the others. */
-  #reachable(location: PeerLocation): boolean {
-    if (!location.listening) return false;
-    return this.#transport.entryKind === 'socket'
-      ? location.address === undefined && location.path !== undefined
-      : location.address?.transport === this.#transport.name;
   }
 
   // ---- requests and responses ---------------------------------------------
@@ -899,175 +543,6 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   // ---- receiving ----------------------------------------------------------
 
-  #accept(socket: Duplex): void {
-    // Until the hello is read, a frame may be no larger than a hello can be:
-    // a stranger can't make us buffer maxFrameBytes before saying who it is.
-    const conn = new PeerConnection('inbound', undefined, Math.min(this.#options.maxFrameBytes, MAX_HELLO_BYTES), this.#timers);
-    debugLifecycle('accept', { clientId: this.id });
-    this.#adopt(conn, socket);
-    if (this.closed) {
-      conn.closing = 'client closed';
-      socket.destroy();
-      return;
-    }
-    if (this.#handshakes.size >= this.#options.maxHandshakes) {
-      // The slots are full: the oldest handshake has had the longest to say
-      // hello, so it goes, not the newcomer; a flood of silent sockets then
-      // cannot keep a prompt peer out (R38).
-      const oldest = this.#handshakes.values().next().value as PeerConnection;
-      this.#handshakes.delete(oldest);
-      oldest.closing = 'too many handshakes';
-      oldest.socket?.destroy();
-    }
-    this.#handshakes.add(conn);
-    conn.startHelloTimer(this.#options.helloTimeoutMs, () => {
-      this.#fail(conn, new HelloTimeoutError(`no hello within ${this.#options.helloTimeoutMs} ms`));
-    });
-  }
-
-  /** Wires a socket's events to the engine. Every socket gets an 'error' listener at once. */
-  #adopt(conn: PeerConnection, socket: Duplex): void {
-    conn.socket = socket;
-    this.#sockets.add(conn);
-    if (!this.#refed) setRef(socket, false);
-    // Reading pauses while the application is behind, but never for a
-    // connection that has yet to say hello: it would time out for our fault.
-    if (this.#paused && conn.peerId !== undefined) socket.pause();
-    const onFrame = (payload: Buffer): void => this.#onFrame(conn, payload);
-    // Idle between frames is fine; a partial frame that stalls is not (R6).
-    const onStall = (): void => {
-      this.#fail(conn, new FrameTimeoutError(`a partial frame stalled for ${this.#options.frameTimeoutMs} ms`));
-    };
-    socket.on('data', (chunk: Buffer) => {
-      this.#bytesIn += chunk.length;
-      this.#touch(conn);
-      try {
-        conn.decoder.decode(chunk, onFrame);
-      } catch (error) {
-        this.#fail(conn, toIpcmError(error));
-        return;
-      }
-      conn.watchPartialFrame(this.#options.frameTimeoutMs, onStall);
-    });
-    socket.on('end', () => {
-      try {
-        conn.decoder.end();
-      } catch (error) {
-        this.#fail(conn, toIpcmError(error));
-      }
-      // The peer is done: no new send may pick this connection (R24); the
-      // next one dials afresh.
-      if (conn.record !== undefined) this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
-    });
-    socket.on('error', (error) => {
-      conn.error ??= new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} failed: ${error.message}`, {
-        cause: error,
-      });
-    });
-    socket.on('close', () => this.#onClose(conn));
-  }
-
-  #onFrame(conn: PeerConnection, payload: Buffer): void {
-    if (conn.error !== undefined) return;
-    const peerId = conn.peerId;
-    if (peerId === undefined) {
-      this.#onHello(conn, payload); // only accepted connections start without an id
-      return;
-    }
-    // While the application is behind, nothing more is delivered from any
-    // connection, whatever its state: frames already read stay with their
-    // connection (at most the rest of one read), and its socket is paused (R36).
-    if (this.#paused || conn.held.length > 0) {
-      conn.held.push(payload);
-      conn.socket?.pause();
-      return;
-    }
-    this.#onMessageFrame(conn, peerId, payload);
-  }
-
-  #onMessageFrame(conn: PeerConnection, peerId: string, payload: Buffer): void {
-    this.#framesIn++;
-    let value: unknown;
-    try {
-      value = decodePayload(payload, this.#serializer);
-    } catch (error) {
-      this.#fail(conn, toIpcmError(error)); // R1, R9: the stream can't be trusted past this
-      return;
-    }
-    let message: Message;
-    try {
-      message = validateMessage(value, { self: this.id, helloId: peerId });
-    } catch (error) {
-      if (isHello(value)) {
-        this.#fail(conn, new ProtocolError(`second hello on the connection from ${peerId}`)); // R12
-      } else {
-        // A well-framed message of the wrong shape does not poison the stream (R2).
-        this.#reportError(toIpcmError(error));
-      }
-      return;
-    }
-    conn.readFrames++;
-    publishMessage(this.id, message);
-    // Responses never enter the message queue; requests neither, while a
-    // handler is set.
-    if (this.#requests.accept(message)) return;
-    if (this.#responder.accept(message)) {
-      // Running handlers count like queued messages: past the bound, reading
-      // pauses until some finish (backpressure reaches the requesters).
-      if (this.#responder.running >= this.#maxRunning) this.#pauseReading();
-      return;
-    }
-    this.#deliver(message);
-  }
-
-  #onHello(conn: PeerConnection, payload: Buffer): void {
-    let peerId: string;
-    try {
-      let hello: unknown;
-      try {
-        hello = decodePayload(payload, this.#serializer);
-      } catch (cause) {
-        throw new BadHelloError(`first frame is not a hello: ${(cause as Error).message}`, { cause });
-      }
-      peerId = parseHello(hello); // R11
-      // The transport may refuse the peer (a wrong token) before it is
-      // cached or any of its messages is delivered (R21).
-      this.#transport.verifyHello?.(hello as Readonly<Record<string, unknown>>);
-    } catch (error) {
-      this.#fail(conn, toIpcmError(error));
-      return;
-    }
-    conn.clearHelloTimer();
-    this.#handshakes.delete(conn);
-    conn.peerId = peerId;
-    debugLifecycle('hello', { clientId: this.id, peerId, direction: 'inbound' });
-    this.#wire(conn);
-    conn.decoder.maxFrameBytes = this.#options.maxFrameBytes; // from the next frame on
-    if (this.#paused) conn.socket?.pause();
-    // A peer connecting again replaces its old connection; whatever the old
-    // one still delivers is read before it closes (R13).
-    const old = this.#cache.find('inbound', peerId);
-    if (old !== undefined) this.#cache.dropRecord(old, 'replaced');
-    conn.open();
-    this.#accepts++;
-    this.#cacheConnection(conn, 'inbound', peerId);
-  }
-
-  #deliver(message: Message): void {
-    // Straight to listeners only when nothing older is still queued for them.
-    if (this.#queue.length === 0 && this.listenerCount('message') > 0) {
-      this.#emit('message', message as Message<ContentOf<T>>);
-    } else if (this.#queue.push(message)) {
-      this.#pauseReading();
-    }
-  }
-
-  #flushToListeners(): void {
-    while (this.#queue.length > 0 && this.listenerCount('message') > 0) {
-      this.#emit('message', this.#queue.shift() as Message<ContentOf<T>>);
-    }
-  }
-
   /**
    * Emits an event to the application. A listener that throws is the
    * application's bug, not the peer's: it must not be taken for bad input
@@ -1104,39 +579,13 @@ export class Client<T extends PeerTypes = PeerTypes>
     throw error;
   }
 
-  #pauseReading(): void {
-    if (this.#paused) return;
-    this.#paused = true;
-    for (const conn of this.#sockets) {
-      // Connections still saying hello keep reading (a hello is small, and
-      // bounded by maxHandshakes); every other one, retiring ones included,
-      // stops (R36).
-      if (conn.peerId !== undefined) conn.socket?.pause();
-    }
-  }
-
-  #resumeReading(): void {
-    if (!this.#paused) return;
-    this.#paused = false;
-    for (const conn of this.#sockets) {
-      // Frames held while paused go first, in order; if they put the
-      // application behind again, the remaining connections stay paused.
-      while (conn.held.length > 0 && !this.#paused && conn.error === undefined) {
-        this.#onMessageFrame(conn, conn.peerId as string, conn.held.shift() as Buffer);
-      }
-      if (this.#paused) return;
-      conn.held.length = 0; // a connection that failed meanwhile delivers nothing more
-      conn.socket?.resume();
-    }
-  }
-
   /**
    * Messages that have arrived and not been taken yet, oldest first; the
    * queue is emptied. Messages go to `'message'` listeners when there are
    * any, else to a waiting async iterator, else to this queue.
    */
   getMessages(): Message<ContentOf<T>>[] {
-    return this.#queue.drain() as Message<ContentOf<T>>[];
+    return this.#inbox.queue.drain() as Message<ContentOf<T>>[];
   }
 
   /**
@@ -1148,12 +597,12 @@ export class Client<T extends PeerTypes = PeerTypes>
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterator<Message<ContentOf<T>>> {
-    return { next: () => this.#queue.next() as Promise<IteratorResult<Message<ContentOf<T>>>> };
+    return { next: () => this.#inbox.queue.next() as Promise<IteratorResult<Message<ContentOf<T>>>> };
   }
 
   /** The same as iterating the client: `for await (const m of client.messages())`. */
   messages(): AsyncIterableIterator<Message<ContentOf<T>>> {
-    const queue = this.#queue as MessageQueue<Message<ContentOf<T>>>;
+    const queue = this.#inbox.queue as MessageQueue<Message<ContentOf<T>>>;
     return {
       next: () => queue.next(),
       [Symbol.asyncIterator]() {
@@ -1162,178 +611,15 @@ export class Client<T extends PeerTypes = PeerTypes>
     };
   }
 
-  // ---- connection lifecycle -----------------------------------------------
-
-  /** Hooks a connection's send side to the engine: waiting sends are admitted as room frees. */
-  #wire(conn: PeerConnection): void {
-    conn.onRoom = this.#onRoom;
-    conn.onDrained = this.#onDrained;
-  }
-
-  /**
-   * A connection closed while the application was behind: the frames it
-   * had read and not delivered, and the bytes it had buffered, are lost.
-   * Counted in `stats().undelivered` and reported as an error event (R36).
-   */
-  #dropUnread(conn: PeerConnection): void {
-    const frames = conn.held.length;
-    const socket = conn.socket;
-    const buffered = (socket?.readableLength ?? 0) + conn.decoder.bufferedBytes;
-    conn.held.length = 0;
-    if (frames === 0 && (buffered === 0 || conn.error !== undefined)) return;
-    this.#undelivered += frames;
-    this.#reportError(
-      new ConnectionClosedError(
-        `connection from ${conn.peerId ?? 'a peer'} closed (${conn.closing ?? 'closed'}) with ${frames} messages and ${buffered} more bytes unread: the application was behind (maxQueuedMessages)`,
-      ),
-    );
-  }
-
-  readonly #onRoom = (conn: PeerConnection): void => this.#admit(conn);
-  /** A connection's last accepted frame was written: it is idle from now (its last activity). */
-  readonly #onDrained = (conn: PeerConnection): void => this.#touch(conn);
-
-  /** Marks a cached connection used now (its record's time is its last activity). */
-  #touch(conn: PeerConnection): void {
-    if (conn.record !== undefined) this.#cache.touch(conn.record);
-  }
-
-  /** Closes one connection because of a peer-level error, and reports it. */
-  #fail(conn: PeerConnection, error: IpcmError): void {
-    if (conn.error !== undefined && conn.socket?.destroyed) return;
-    conn.error ??= error;
-    this.#reportError(error);
-    conn.socket?.destroy();
-  }
+  // ---- errors -------------------------------------------------------------
 
   #reportError(error: IpcmError, peerId?: string): void {
-    this.#errors++;
+    this.#counters.errors++;
     diag.error(() => ({ clientId: this.id, error, peerId }));
     debugLifecycle('error', { clientId: this.id, peerId, error });
     // Peer-level errors never crash the process: without a listener they
     // are only counted (and carried by the 'disconnect' event).
     if (this.listenerCount('error') > 0) this.#emit('error', error);
-  }
-
-  /** The cache's dispose: a connection is leaving the cache for `reason`. */
-  #retire(conn: PeerConnection, reason: string): void {
-    this.#drops[reason] = (this.#drops[reason] ?? 0) + 1;
-    debugLifecycle('evict', { clientId: this.id, peerId: conn.peerId, direction: conn.direction, reason });
-    conn.record = undefined;
-    conn.closing ??= reason;
-    const peerId = conn.peerId as string;
-    // Until it has closed, a new connection to the peer waits (see #connect).
-    if (!conn.flushed) this.#retiring.set(peerId, conn);
-    // Closed after lingerMs at the latest; what it could not deliver by then
-    // is counted and reported when it closes (see #onClose).
-    conn.end(this.#options.lingerMs);
-    // Read what the peer still sends until it closes (those messages were
-    // sent before it saw our end), but not while the application is behind:
-    // a peer reconnecting again and again must not get more read (R36).
-    if (!this.#paused) conn.socket?.resume();
-    if (!conn.announced) return;
-    // Still flushing: the event waits for the socket to close, to say how
-    // many accepted messages it could not write.
-    if (!conn.flushed && conn.socket !== undefined && !conn.socket.destroyed) conn.disconnectReason = reason;
-    else this.#disconnected(conn, reason);
-  }
-
-  #onClose(conn: PeerConnection): void {
-    debugLifecycle('close', {
-      clientId: this.id,
-      peerId: conn.peerId,
-      direction: conn.direction,
-      reason: conn.closing ?? 'closed',
-      error: conn.error,
-    });
-    conn.cleanup();
-    this.#dropUnread(conn);
-    if (conn.peerId !== undefined && this.#retiring.get(conn.peerId) === conn) this.#retiring.delete(conn.peerId);
-    this.#sockets.delete(conn);
-    this.#handshakes.delete(conn);
-    // A dial in progress fails its queued sends itself, with the reason.
-    if (this.#dialing.get(conn.peerId ?? '') !== conn) {
-      conn.finish(conn.error ?? new ConnectionClosedError(`connection to ${conn.peerId ?? 'a peer'} closed`));
-    }
-    if (conn.record !== undefined) {
-      this.#cache.dropRecord(conn.record, conn.error === undefined ? 'closed' : 'error');
-    }
-    if (conn.disconnectReason !== undefined) {
-      const reason = conn.disconnectReason;
-      conn.disconnectReason = undefined;
-      this.#disconnected(conn, reason);
-    }
-    this.#foldCounts(conn);
-    if (conn.peerId !== undefined) this.#checkPeerGone(conn.peerId);
-    if (this.#sockets.size === 0) this.#socketsClosed?.();
-  }
-
-  /**
-   * True when the directory says `peerId` is gone: not listed (a dead
-   * process is not listed), or listed with a socket that refuses
-   * connections (a killed process's socket closes at once, before its pid
-   * is reaped). A peer the directory cannot look up now is not known gone.
-   */
-  async #peerIsGone(peerId: string): Promise<boolean> {
-    const directory = this.#directory;
-    if (directory === undefined) return false;
-    let location: PeerLocation | undefined;
-    try {
-      location = await directory.lookup(peerId);
-    } catch {
-      return false;
-    }
-    if (location === undefined) return true;
-    if (!location.listening || location.path === undefined) return false;
-    const target: ProbeTarget =
-      location.address === undefined
-        ? { kind: 'socket', path: location.path }
-        : { kind: 'address', path: location.path, address: location.address };
-    return (await this.#transport.probe(target)) === 'stale';
-  }
-
-
-  /** Announces that an announced connection left the client. */
-  #disconnected(conn: PeerConnection, reason: string): void {
-    diag.disconnect(() => ({ clientId: this.id, peerId: conn.peerId ?? '', direction: conn.direction, reason, error: conn.error }));
-    this.#emit('disconnect', disconnectEvent(conn, reason));
-  }
-
-  /**
-   * The last connection to `peerId` closed while requests wait on it: if
-   * the peer is gone (no longer listed, or its process died), they are
-   * rejected at once instead of waiting out their timeout. A peer still
-   * listed may answer over a new connection, so its requests wait.
-   */
-  #checkPeerGone(peerId: string): void {
-    if (!this.#requests.waitsOn(peerId) || this.#connectionTo(peerId) !== undefined) return;
-    this.#peerIsGone(peerId).then(
-      (gone) => {
-        if (!gone || this.#connectionTo(peerId) !== undefined) return;
-        this.#requests.peerGone(
-          peerId,
-          new ConnectionClosedError(`peer ${JSON.stringify(peerId)} is gone (its connection closed and it is no longer listed or running)`),
-        );
-      },
-      () => undefined, // the directory cannot be read: the timeout still applies
-    );
-  }
-
-  /** Moves a closed connection's send counts into the client's totals. */
-  #foldCounts(conn: PeerConnection): void {
-    if (conn.peerId !== undefined && conn.sentFrames > 0) {
-      this.#sent.set(conn.peerId, (this.#sent.get(conn.peerId) ?? 0) + conn.sentFrames);
-    }
-    if (conn.peerId !== undefined && conn.readFrames > 0) {
-      this.#read.set(conn.peerId, (this.#read.get(conn.peerId) ?? 0) + conn.readFrames);
-    }
-    conn.readFrames = 0;
-    this.#framesOut += conn.sentFrames;
-    this.#bytesOut += conn.sentBytes;
-    this.#unwritten += conn.unwritten;
-    conn.sentFrames = 0;
-    conn.sentBytes = 0;
-    conn.unwritten = 0;
   }
 
   // ---- the connection role ------------------------------------------------
@@ -1373,7 +659,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * reaped as idle and is the last candidate for eviction.
    */
   pendingBytes(peerId: string): number {
-    return this.#connectionTo(peerId)?.pendingBytes ?? 0;
+    return this.#dialer.connectionTo(peerId)?.pendingBytes ?? 0;
   }
 
   /** The connection cache's limits: `maxConnections` (get, or set and get the previous value). */
@@ -1396,7 +682,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** Ids of the peers that can be dialled: listed, alive and listening on this client's transport. */
   async listeningPeers(): Promise<string[]> {
     return (await this.directory.list())
-      .filter((location) => location.id !== this.id && this.#reachable(location))
+      .filter((location) => location.id !== this.id && reachable(location, this.#transport))
       .map((location) => location.id);
   }
 
@@ -1438,132 +724,14 @@ export class Client<T extends PeerTypes = PeerTypes>
    */
   async waitForPeer(peerId: string, options: WaitForPeerOptions = {}): Promise<void> {
     if (this.#state !== 'open') throw this.#closedError();
-    validatePeerId(peerId);
-    const { timeoutMs, signal } = options;
-    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
-      throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
-    }
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
-    }
-    signal?.throwIfAborted();
-    const stop = new AbortController();
-    const onAbort = (): void => stop.abort(signal?.reason);
-    const onClose = (): void => stop.abort(this.#closedError());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#lifetime.signal.addEventListener('abort', onClose, { once: true });
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : this.#timers.setTimeout(
-            () => stop.abort(new WaitTimeoutError(`peer ${JSON.stringify(peerId)} was not up within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-    try {
-      for await (const event of this.directory.watch({ signal: stop.signal })) {
-        const location =
-          event.type === 'resync'
-            ? event.peers.find((each) => each.id === peerId)
-            : event.type === 'up' && event.id === peerId
-              ? event.location
-              : undefined;
-        // Not listed, or listed without listening yet: keep waiting.
-        if (location === undefined || !location.listening) continue;
-        this.#dialTarget(location); // throws WrongTransportError for another transport's peer
-        return;
-      }
-    } finally {
-      if (timer !== undefined) this.#timers.clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      this.#lifetime.signal.removeEventListener('abort', onClose);
-    }
-    // The watch ended: because we stopped it, or the directory closed.
-    throw stop.signal.aborted ? stop.signal.reason : this.#closedError();
-  }
-
-  /** Runs the watch behind 'peer' events until nobody listens or the client closes. */
-  #watchPeers(): void {
-    if (this.closed) return;
-    const stop = new AbortController();
-    this.#peerWatch = stop;
-    const signal = AbortSignal.any([stop.signal, this.#lifetime.signal]);
-    // Before start() there is no directory yet: watch once there is.
-    const run = async (): Promise<void> => {
-      const listed = new Set<string>();
-      for await (const event of this.directory.watch({ signal })) {
-        if (event.type === 'resync') {
-          const now = new Set(event.peers.map((location) => location.id));
-          for (const id of listed) if (!now.has(id)) this.#peerChanged(listed, id, 'down');
-          for (const id of now) if (!listed.has(id)) this.#peerChanged(listed, id, 'up');
-        } else if (event.type === 'up') {
-          if (!listed.has(event.id)) this.#peerChanged(listed, event.id, 'up');
-        } else if (listed.has(event.id)) {
-          this.#peerChanged(listed, event.id, 'down');
-        }
-      }
-    };
-    void run().then(
-      () => undefined,
-      (error: unknown) => {
-        if (!signal.aborted) this.#reportError(error instanceof IpcmError ? error : new RouteError(`cannot watch ${this.#directory?.description ?? 'the directory'}: ${String(error)}`, { cause: error }));
-      },
-    ).finally(() => {
-      if (this.#peerWatch === stop) this.#peerWatch = undefined;
-    });
-  }
-
-  #peerChanged(listed: Set<string>, id: string, type: 'up' | 'down'): void {
-    if (type === 'up') listed.add(id);
-    else listed.delete(id);
-    if (id !== this.id) this.#emit('peer', { id, type });
-  }
-
-  #stopWatchingPeers(): void {
-    this.#peerWatch?.abort();
-    this.#peerWatch = undefined;
+    return this.#peerWatch.waitFor(peerId, options);
   }
 
   // ---- stats and shutdown -------------------------------------------------
 
   /** Counters: per-peer sent/read, connects, reuses, drops by reason, frames and bytes. */
   stats(): ClientStats {
-    let outbound = 0;
-    let inbound = 0;
-    for (const record of this.#cache.records()) {
-      if (record.type === 'outbound') outbound++;
-      else inbound++;
-    }
-    const sent = new Map(this.#sent);
-    const read = new Map(this.#read);
-    let framesOut = this.#framesOut;
-    let bytesOut = this.#bytesOut;
-    let unwritten = this.#unwritten;
-    for (const conn of this.#sockets) {
-      if (conn.peerId !== undefined && conn.sentFrames > 0) sent.set(conn.peerId, (sent.get(conn.peerId) ?? 0) + conn.sentFrames);
-      if (conn.peerId !== undefined && conn.readFrames > 0) read.set(conn.peerId, (read.get(conn.peerId) ?? 0) + conn.readFrames);
-      framesOut += conn.sentFrames;
-      bytesOut += conn.sentBytes;
-      unwritten += conn.unwritten;
-    }
-    return {
-      sent: Object.fromEntries(sent),
-      unwritten,
-      read: Object.fromEntries(read),
-      connects: this.#connects,
-      accepts: this.#accepts,
-      reuses: this.#reuses,
-      drops: { ...this.#drops },
-      framesIn: this.#framesIn,
-      framesOut,
-      bytesIn: this.#bytesIn,
-      bytesOut,
-      errors: this.#errors,
-      undelivered: this.#undelivered,
-      open: { outbound, inbound },
-      cache: this.#cache.stats(),
-      requests: this.#requests.stats(),
-      responder: this.#responder.stats(),
-    };
+    return this.#counters.snapshot(this.#cache, this.#sockets, this.#requests.stats(), this.#responder.stats());
   }
 
   /** True once `close()` or `destroy()` has been called. */
@@ -1640,48 +808,38 @@ export class Client<T extends PeerTypes = PeerTypes>
       this.#answering = false;
     }
     const listenerClosed = this.#listener?.close();
-    for (const conn of this.#handshakes) conn.socket?.destroy();
+    this.#acceptor.destroyAll();
     if (force) {
-      for (const conn of this.#dialing.values()) conn.socket?.destroy();
-    } else if (this.#dials.size > 0) {
+      for (const conn of this.#dialer.dialing.values()) conn.socket?.destroy();
+    } else if (this.#dialer.dials.size > 0) {
       // Messages queued on a connection still being opened are flushed too
       // (R27), within the linger time.
-      await withTimeout(Promise.allSettled(this.#dials), this.#options.lingerMs);
+      await withTimeout(Promise.allSettled(this.#dialer.dials), this.#options.lingerMs);
     }
     const closedError = this.#closedError();
-    for (const conn of this.#dialing.values()) conn.destroy(closedError);
-    this.#dialing.clear();
+    for (const conn of this.#dialer.dialing.values()) conn.destroy(closedError);
+    this.#dialer.dialing.clear();
     const allClosed = new Promise<void>((resolve) => {
-      this.#socketsClosed = resolve;
+      this.#lifecycle.onAllClosed = resolve;
     });
     // Forced: each connection counts what it discards before its socket
     // goes, while the kernel's share of the write in flight is still known.
     if (force) for (const conn of this.#sockets) conn.destroy(closedError);
     this.#cache.drop((): boolean => true, 'client closed');
-    if (this.#sockets.size === 0) this.#socketsClosed?.();
+    if (this.#sockets.size === 0) this.#lifecycle.onAllClosed?.();
     await Promise.all([listenerClosed, allClosed, this.#lostListenerClosed]);
     this.#requests.close(this.#closedError());
     // Whatever happens to the files, the client ends closed and iteration ends.
     let failure: IpcmError | undefined;
     const registration = this.#registration;
-    this.#lifetime.abort();
+    this.#peerWatch.close();
     try {
       if (registration !== undefined) {
-        const where = registration.path ?? `${JSON.stringify(this.id)} in ${this.directory.description}`;
-        try {
-          await registration.writeStats?.({ sent: Object.fromEntries(this.#sent), read: Object.fromEntries(this.#read) });
-        } catch (cause) {
-          failure = new RouteError(`cannot write ${where}.stats: ${(cause as Error).message}`, { cause });
-        }
-        try {
-          await registration.release();
-        } catch (cause) {
-          failure ??= cause instanceof IpcmError ? cause : new RouteError(`cannot remove the route entry ${where}: ${(cause as Error).message}`, { cause });
-        }
+        failure = await releaseClaim(registration, `${JSON.stringify(this.id)} in ${this.directory.description}`, this.#counters);
       }
       if (this.#ownsDirectory) await this.#directory?.close();
     } finally {
-      this.#queue.close();
+      this.#inbox.queue.close();
       this.#state = 'closed';
     }
     if (failure !== undefined) throw failure;
@@ -1697,75 +855,4 @@ async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void>
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-/** Makes a connection keep the process alive, or not, where its stream can say so (a socket can; an in-memory pair need not). */
-function setRef(stream: Duplex | undefined, on: boolean): void {
-  const handle = stream as { ref?: () => void; unref?: () => void } | undefined;
-  if (on) handle?.ref?.();
-  else handle?.unref?.();
-}
-
-/** What a send is, in errors: `a broadcast` or `a message to "bob"`. */
-function sendSubject(peerId: string, broadcast: boolean): string {
-  return broadcast ? 'a broadcast' : `a message to ${JSON.stringify(peerId)}`;
-}
-
-function toIpcmError(error: unknown): IpcmError {
-  if (error instanceof IpcmError) return error;
-  return new BadJsonError(`cannot decode a frame: ${(error as Error).message}`, { cause: error });
-}
-
-/** The promise an accepted send returns: already resolved and shared (it carries no state). */
-const RESOLVED: Promise<void> = Promise.resolve();
-
-/** Checks a send's options, naming the option and the value. */
-function checkSendOptions(options: SendOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`send options must be an object; received ${String(options)}`);
-  }
-  const { timeoutMs, signal } = options;
-  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
-    throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
-  }
-}
-
-function abortedError(peerId: string, signal: AbortSignal): SendAbortedError {
-  return new SendAbortedError(`send to ${peerId} aborted while waiting`, { cause: signal.reason });
-}
-
-/**
- * Arms `timeoutMs` and `signal` for a waiting send: the first to fire calls
- * `cancel` with a coded error. Both are released when the send settles
- * another way (the waiter's `release`, or the settler's resolve/reject).
- */
-function cancelWith(options: SendOptions, peerId: string, holder: Waiter | Settler, cancel: (error: Error) => void): void {
-  const { timeoutMs, signal } = options;
-  if (timeoutMs === undefined && signal === undefined) return;
-  let timer: NodeJS.Timeout | undefined;
-  const release = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
-    signal?.removeEventListener('abort', onAbort);
-  };
-  const onAbort = (): void => {
-    release();
-    cancel(abortedError(peerId, signal as AbortSignal));
-  };
-  if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
-      release();
-      cancel(new SendTimeoutError(`send to ${peerId} still waiting after timeoutMs (${timeoutMs})`));
-    }, timeoutMs);
-    timer.unref();
-  }
-  signal?.addEventListener('abort', onAbort, { once: true });
-  holder.release = release;
-}
-
-function disconnectEvent(conn: PeerConnection, reason: string): DisconnectEvent {
-  const base = { peerId: conn.peerId ?? '', direction: conn.direction, reason, unwritten: conn.unwritten };
-  return conn.error === undefined ? base : { ...base, error: conn.error };
 }

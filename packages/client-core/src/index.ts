@@ -69,16 +69,10 @@ export { whenSocketReady } from './socket-ready.js';
 export { realTimers } from './options.js';
 export type { ClientOptions, Clock, Timers, SendOptions, CreateOptions } from './options.js';
 export { Client } from './client.js';
-export type {
-  ClientEvents,
-  ConnectEvent,
-  DisconnectEvent,
-  BroadcastResult,
-  ClientStats,
-  CloseOptions,
-  PeerEvent,
-  WaitForPeerOptions,
-} from './client.js';
+export type { BroadcastResult, CloseOptions } from './client.js';
+export type { WaitForPeerOptions } from './peer-watch.js';
+export type { ClientEvents, ConnectEvent, DisconnectEvent, PeerEvent } from './client-events.js';
+export type { ClientStats } from './client-stats.js';
 export type { Direction } from './peer-connection.js';
 export type {
   PeerDirectory,

@@ -1,0 +1,81 @@
+import { PeerNotListeningError, UnknownPeerError, WrongTransportError } from './errors.js';
+import type { PeerDirectory, PeerLocation } from './peer-directory.js';
+import type { ProbeTarget } from './route-types.js';
+import type { DialTarget, Transport } from './transport.js';
+
+// Where a peer is, in the directory's terms, and whether this client's
+// transport can reach it: the rules dialling, broadcast, waitForPeer and
+// the gone-peer check share.
+
+/**
+ * Where to dial `peerId`. A socket transport over a directory that can
+ * say where sockets live dials the path at once (no look-up on the first
+ * message); everything else asks the directory. `resolved` says whether
+ * the directory has been consulted.
+ */
+export async function dialTargetFor(
+  directory: PeerDirectory,
+  peerId: string,
+  transport: Transport,
+): Promise<DialTarget & { resolved: boolean }> {
+  if (transport.entryKind === 'socket' && directory.entryPath !== undefined) {
+    return { id: peerId, path: directory.entryPath(peerId), resolved: false };
+  }
+  return { ...(await resolvePeer(directory, peerId, transport)), resolved: true };
+}
+
+/** Looks `peerId` up in the directory; throws the coded reason it cannot be dialled. */
+export async function resolvePeer(directory: PeerDirectory, peerId: string, transport: Transport): Promise<DialTarget> {
+  const location = await directory.lookup(peerId);
+  if (location === undefined) {
+    throw new UnknownPeerError(`no peer ${JSON.stringify(peerId)} in ${directory.description}`);
+  }
+  return dialTarget(location, transport);
+}
+
+/** The target for a listed peer, or the coded reason this client cannot dial it. */
+export function dialTarget(location: PeerLocation, transport: Transport): DialTarget {
+  const peerId = location.id;
+  if (!location.listening) {
+    throw new PeerNotListeningError(
+      `peer ${JSON.stringify(peerId)} does not listen; it can be reached only over a connection it opened`,
+    );
+  }
+  if (!reachable(location, transport)) {
+    throw new WrongTransportError(
+      `peer ${JSON.stringify(peerId)} listens on another transport (${location.address === undefined ? 'a Unix socket' : `an address on ${location.address.transport}`}), not ${transport.name}`,
+    );
+  }
+  return location.address === undefined ? { id: peerId, path: location.path } : { id: peerId, address: location.address };
+}
+
+/** A listening peer this client's transport can dial: a socket path for a socket transport, an address of this transport for the others. */
+export function reachable(location: PeerLocation, transport: Transport): boolean {
+  if (!location.listening) return false;
+  return transport.entryKind === 'socket'
+    ? location.address === undefined && location.path !== undefined
+    : location.address?.transport === transport.name;
+}
+
+/**
+ * True when the directory says `peerId` is gone: not listed (a dead
+ * process is not listed), or listed with a socket that refuses
+ * connections (a killed process's socket closes at once, before its pid
+ * is reaped). A peer the directory cannot look up now is not known gone.
+ */
+export async function peerIsGone(directory: PeerDirectory | undefined, peerId: string, transport: Transport): Promise<boolean> {
+  if (directory === undefined) return false;
+  let location: PeerLocation | undefined;
+  try {
+    location = await directory.lookup(peerId);
+  } catch {
+    return false;
+  }
+  if (location === undefined) return true;
+  if (!location.listening || location.path === undefined) return false;
+  const target: ProbeTarget =
+    location.address === undefined
+      ? { kind: 'socket', path: location.path }
+      : { kind: 'address', path: location.path, address: location.address };
+  return (await transport.probe(target)) === 'stale';
+}

@@ -1,0 +1,69 @@
+import { SendAbortedError, SendTimeoutError } from './errors.js';
+import type { SendOptions } from './options.js';
+import type { PeerConnection, Settler, Waiter } from './peer-connection.js';
+
+/** Room has freed up on `conn`: admits waiting sends, oldest first, while there is room. */
+export function admitWaiting(conn: PeerConnection, maxPendingBytes: number): void {
+    while (conn.charge < maxPendingBytes && !conn.finished) {
+      const waiter = conn.nextWaiter();
+      if (waiter === undefined) return;
+      waiter.settled = true;
+      waiter.release?.();
+      try {
+        waiter.admit();
+      } catch (error) {
+        waiter.reject(error as Error);
+        continue;
+      }
+      waiter.resolve();
+    }
+  }
+
+/** The promise an accepted send returns: already resolved and shared (it carries no state). */
+export const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Checks a send's options, naming the option and the value. */
+export function checkSendOptions(options: SendOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`send options must be an object; received ${String(options)}`);
+  }
+  const { timeoutMs, signal } = options;
+  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
+    throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
+  }
+}
+
+export function abortedError(peerId: string, signal: AbortSignal): SendAbortedError {
+  return new SendAbortedError(`send to ${peerId} aborted while waiting`, { cause: signal.reason });
+}
+
+/**
+ * Arms `timeoutMs` and `signal` for a waiting send: the first to fire calls
+ * `cancel` with a coded error. Both are released when the send settles
+ * another way (the waiter's `release`, or the settler's resolve/reject).
+ */
+export function cancelWith(options: SendOptions, peerId: string, holder: Waiter | Settler, cancel: (error: Error) => void): void {
+  const { timeoutMs, signal } = options;
+  if (timeoutMs === undefined && signal === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const release = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  const onAbort = (): void => {
+    release();
+    cancel(abortedError(peerId, signal as AbortSignal));
+  };
+  if (timeoutMs !== undefined) {
+    timer = setTimeout(() => {
+      release();
+      cancel(new SendTimeoutError(`send to ${peerId} still waiting after timeoutMs (${timeoutMs})`));
+    }, timeoutMs);
+    timer.unref();
+  }
+  signal?.addEventListener('abort', onAbort, { once: true });
+  holder.release = release;
+}
