@@ -1,5 +1,5 @@
 import { BadHelloError, BadMessageError, InvalidIdError } from './errors.js';
-import { validatePeerId } from './peer-id.js';
+import { peerIdProblem, validatePeerId } from './peer-id.js';
 import { FRAME_HEADER_BYTES } from './frame-encoder.js';
 import { asciiOnly, decodePayload, encodeValueFrame, jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
@@ -338,21 +338,10 @@ export function parseHello(value: unknown): string {
     throw new BadHelloError('first frame has no "hello" key');
   }
   const id = value['hello'];
-  try {
-    return validatePeerId(id);
-  } catch (err) {
-    // The rule broken, not the id: a peer's bytes never go into our errors (R39).
-    const rule = withoutQuoted((err as Error).message, id);
-    throw new BadHelloError(`bad hello: ${rule}`, { cause: new InvalidIdError(rule) });
-  }
-}
-
-/** An id error's message with the id it quotes (`: "<id>"` at the end) cut off. */
-function withoutQuoted(message: string, id: unknown): string {
-  if (typeof id !== 'string' || id === '') return message;
-  const quoted = `: ${show(id)}`;
-  if (message.endsWith(quoted)) return message.slice(0, -quoted.length);
-  return message.includes(id) ? `peer id (${id.length} characters) is not valid` : message;
+  // The rule broken, not the id: a peer's bytes never go into our errors (R39).
+  const problem = peerIdProblem(id);
+  if (problem !== undefined) throw new BadHelloError(`bad hello: ${problem}`, { cause: new InvalidIdError(problem) });
+  return id as string;
 }
 
 /**

@@ -39,24 +39,30 @@ function show(id: string): string {
  * ```
  */
 export function validatePeerId(id: unknown): string {
+  const problem = peerIdProblem(id);
+  if (problem !== undefined) throw new InvalidIdError(typeof id === 'string' && id !== '' ? `${problem}: ${show(id)}` : problem);
+  return id as string;
+}
+
+/**
+ * The rule `id` breaks, in words that never quote it (a peer's bytes stay
+ * out of errors built from it, R39), or `undefined` for a valid id.
+ */
+export function peerIdProblem(id: unknown): string | undefined {
   if (typeof id !== 'string') {
     const what = id === null ? 'null' : Array.isArray(id) ? 'an array' : `a ${typeof id}`;
-    throw new InvalidIdError(`peer id must be a string, got ${what}`);
+    return `peer id must be a string, got ${what}`;
   }
-  if (id.length === 0) {
-    throw new InvalidIdError('peer id is empty');
-  }
+  if (id.length === 0) return 'peer id is empty';
   // Checked before scanning: a UTF-16 length over the limit is over it in UTF-8 too.
   if (id.length > MAX_PEER_ID_BYTES || Buffer.byteLength(id, 'utf8') > MAX_PEER_ID_BYTES) {
-    throw new InvalidIdError(`peer id is longer than ${MAX_PEER_ID_BYTES} bytes of UTF-8: ${show(id)}`);
+    return `peer id is longer than ${MAX_PEER_ID_BYTES} bytes of UTF-8`;
   }
   const bad = LONE_SURROGATE.exec(id);
   if (bad !== null) {
     const code = bad[0].charCodeAt(0).toString(16).toUpperCase();
-    throw new InvalidIdError(`peer id is not well-formed Unicode (lone surrogate U+${code} at index ${bad.index}): ${show(id)}`);
+    return `peer id is not well-formed Unicode (lone surrogate U+${code} at index ${bad.index})`;
   }
-  if (id.startsWith('_')) {
-    throw new InvalidIdError(`peer id may not start with "_" (reserved): ${show(id)}`);
-  }
-  return id;
+  if (id.startsWith('_')) return 'peer id may not start with "_" (reserved)';
+  return undefined;
 }
