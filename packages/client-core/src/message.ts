@@ -172,13 +172,6 @@ function describe(value: unknown): string {
   return `a ${typeof value}`;
 }
 
-/** A peer-supplied value for an error message: JSON, cut short. */
-function show(value: unknown): string {
-  const json = JSON.stringify(value) as string | undefined;
-  if (json === undefined) return String(value);
-  return json.length > 64 ? `${json.slice(0, 61)}...` : json;
-}
-
 /**
  * A message's `broadcast` as a boolean. IPC::Manager sends `"broadcast":1`
  * and reads the key as a Perl truth value, so any JSON scalar is accepted

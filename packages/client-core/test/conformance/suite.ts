@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import {
   BackpressureError,
@@ -7,7 +6,6 @@ import {
   IdInUseError,
   PeerNotListeningError,
   UnknownPeerError,
-  type Client,
   type DisconnectEvent,
   type Message,
 } from '@ipcm/client-core';
