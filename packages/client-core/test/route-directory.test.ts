@@ -9,12 +9,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IdInUseError, InvalidIdError, RouteError } from '../src/errors.js';
 import { hashedEntryName } from '../src/peer-name.js';
-import { isTcpAddress } from '../src/route-address.js';
 import { unixProbe } from './helpers.js';
 import { perlRouteListing, type RouteListing } from './perl-vectors.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../src/route-directory.js';
 import { secureSocketFile } from '../src/route-fs.js';
-import type { EntryProbe, RouteClaim, RouteDirectoryOptions } from '../src/route-types.js';
+import type { EntryProbe, RouteAddress, RouteClaim, RouteDirectoryOptions } from '../src/route-types.js';
 
 const fsp = fs.promises;
 const FIXTURE = path.join(__dirname, 'fixtures', 'route-holder.js');
@@ -300,14 +299,13 @@ describe('claim and release', () => {
     const dir = await RouteDirectory.open(base);
     const claim = await claimOf(dir, 'tcp-peer', 'address');
     await expect(claim.publish()).rejects.toThrow(TypeError);
-    await expect(claim.publish({ transport: 'tcp', host: '', port: 80 })).rejects.toThrow(TypeError);
-    await expect(claim.publish({ transport: 'tcp', host: 'localhost', port: 70000 })).rejects.toThrow(TypeError);
+    await expect(claim.publish({ transport: '' })).rejects.toThrow(TypeError);
+    await expect(claim.publish({ host: 'localhost', port: 80 } as unknown as RouteAddress)).rejects.toThrow(TypeError);
     await claim.publish({ port: 4242, host: '127.0.0.1', transport: 'tcp' });
     expect(fs.readFileSync(claim.path, 'utf8')).toBe('{"transport":"tcp","port":4242,"host":"127.0.0.1"}\n');
     const entry = await dir.lookup('tcp-peer');
     expect(entry).toMatchObject({ id: 'tcp-peer', kind: 'address', pid: process.pid, alive: true });
     expect(entry?.address).toEqual({ transport: 'tcp', host: '127.0.0.1', port: 4242 });
-    expect(entry?.address !== undefined && isTcpAddress(entry.address)).toBe(true);
     await claim.publish({ transport: 'tcp', host: '127.0.0.1', port: 4243 }); // may move
     expect((await dir.lookup('tcp-peer'))?.address).toEqual({ transport: 'tcp', host: '127.0.0.1', port: 4243 });
     const marker = await claimOf(dir, 'm', 'marker');
