@@ -18,7 +18,17 @@ import type { EntryProbe, RouteAddress, RouteClaim, RouteDirectoryOptions } from
 const fsp = fs.promises;
 const FIXTURE = path.join(__dirname, 'fixtures', 'route-holder.js');
 /** The modules the fixture runs compiled; tsc -b re-emits only those that changed. */
-const COMPILED_MODULES = ['route-directory', 'entry-store', 'route-claim', 'route-address', 'route-checks', 'route-fs'];
+const COMPILED_MODULES = [
+  'route-directory',
+  'route-reaper',
+  'entry-store',
+  'entry-endpoint',
+  'lock-file',
+  'route-claim',
+  'route-address',
+  'route-checks',
+  'route-fs',
+];
 
 /** The Unix transport's probe, as client-unix will inject it. */
 const probeOptions = { probe: unixProbe };
