@@ -322,6 +322,17 @@ describe('claim and release', () => {
     await expect(marker.publish({ transport: 'tcp', host: 'h', port: 1 })).rejects.toThrow(TypeError);
   });
 
+  test("an address entry is any JSON object with a non-empty transport: its other keys are the transport's to judge", async () => {
+    const odd = { transport: 'tcp', host: '', port: 0 };
+    await fsp.writeFile(path.join(base, 'odd'), `${JSON.stringify(odd)}\n`, { mode: 0o600 });
+    await fsp.writeFile(path.join(base, 'odd.pid'), String(process.pid));
+    await fsp.writeFile(path.join(base, 'blank'), '{"transport":""}\n', { mode: 0o600 });
+    await fsp.writeFile(path.join(base, 'blank.pid'), String(process.pid));
+    const dir = await RouteDirectory.open(base);
+    expect(await dir.lookup('odd')).toMatchObject({ kind: 'address', address: odd, alive: true });
+    expect(await dir.lookup('blank')).toBeUndefined(); // not an address: not a route entry
+  });
+
   test('publish of a socket claim refuses a path where nothing is bound', async () => {
     const dir = await RouteDirectory.open(base);
     const claim = await claimOf(dir, 'unbound', 'socket');
