@@ -66,3 +66,10 @@ describe.each(PACKAGES)('@ipcm/%s', (pkg) => {
     expect(names.filter((name) => !documented(readme, name))).toEqual([]);
   });
 });
+
+test("TCP's address type and check are client-tcp's, not client-core's (issue 11)", () => {
+  const tcpOnly = ['isTcpAddress', 'TcpAddress'];
+  expect(indexExports('client-core').names.filter((name) => tcpOnly.includes(name))).toEqual([]);
+  expect(Object.keys(jest.requireActual<Record<string, unknown>>('@ipcm/client-core'))).not.toContain('isTcpAddress');
+  expect(indexExports('client-tcp').names).toEqual(expect.arrayContaining(tcpOnly));
+});

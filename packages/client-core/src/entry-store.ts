@@ -55,67 +55,31 @@
  * stale when its pid is dead or it is older than the grace period; removing
  * it uses rename-aside-then-verify, so the one remaining race needs a crashed
  * taker plus two new takers interleaving within microseconds.
+ *
+ * Beside this file: lock-file.ts reads a lock (its pid and identity),
+ * entry-endpoint.ts says what is at D, route-reaper.ts removes what dead
+ * processes left.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import type { BigIntStats } from 'node:fs';
 import * as path from 'node:path';
+import { inspectEndpoint, type Endpoint } from './entry-endpoint.js';
 import { IdInUseError, RouteError } from './errors.js';
+import { isAlive, parsePid, readLock, readLockQuiet, sameFile, type LockFile } from './lock-file.js';
 import { hashedEntryName } from './peer-name.js';
-import { parseRouteAddress } from './route-address.js';
-import { describeType, errnoCode, unlinkQuiet } from './route-fs.js';
-import type { EntryProbe, ProbeTarget, RouteAddress } from './route-types.js';
+import { errnoCode, readSmall, unlinkQuiet } from './route-fs.js';
+import type { EntryProbe, ProbeTarget } from './route-types.js';
 
 /** Rounds of "create, else judge and take over" before giving up. */
 const MAX_ATTEMPTS = 5;
 /** Rounds of "create the guard, else remove a stale one". */
 const MAX_GUARD_ATTEMPTS = 3;
-/** Largest pid file, name file or address file we read. */
-const MAX_SMALL_FILE = 64 * 1024;
-const MAX_PID = 2 ** 31 - 1;
 export const TEMP_PREFIX = '_tmp.';
 export const GUARD_PREFIX = '_lock.';
 export const REAP_PREFIX = '_reap.';
 /** Returned by a guarded section that could not take the guard. */
 const BUSY = Symbol('busy');
-
-/** A lock or guard file as read, identifying that very file. */
-export interface LockFile {
-  readonly dev: bigint;
-  readonly ino: bigint;
-  readonly mtimeNs: bigint;
-  readonly content: string;
-  readonly pid: number | undefined;
-}
-
-/** What lstat and a look inside tell about the path D. */
-type Endpoint =
-  | { readonly type: 'missing' }
-  | { readonly type: 'socket' }
-  | { readonly type: 'marker' }
-  | { readonly type: 'address'; readonly address: RouteAddress }
-  | { readonly type: 'foreign'; readonly what: string };
-
-export function parsePid(content: string): number | undefined {
-  const match = /^\s*([1-9][0-9]{0,9})\s*$/.exec(content);
-  if (match === null) return undefined;
-  const pid = Number(match[1]);
-  return pid <= MAX_PID ? pid : undefined;
-}
-
-/** kill(pid, 0): ESRCH means gone; EPERM means alive but not ours to signal. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) !== 'ESRCH';
-  }
-}
-
-export function sameFile(a: LockFile, b: LockFile): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.mtimeNs === b.mtimeNs && a.content === b.content;
-}
 
 /**
  * The file operations shared by a directory and its claims; not exported
@@ -144,61 +108,6 @@ export class EntryStore {
 
   #tempPath(prefix: string): string {
     return this.at(`${prefix}${this.pid()}.${randomBytes(6).toString('hex')}`);
-  }
-
-  /**
-   * Reads a small regular file without following a symlink (and without
-   * blocking on a FIFO); `undefined` when it does not exist.
-   */
-  async readSmall(file: string): Promise<{ stat: BigIntStats; text: string } | undefined> {
-    let handle;
-    try {
-      handle = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ENOENT') return undefined;
-      if (code === 'ELOOP' || code === 'ENXIO') throw new RouteError(`${file} is not a regular file`, { cause: err });
-      throw err;
-    }
-    try {
-      const stat = await handle.stat({ bigint: true });
-      if (!stat.isFile()) throw new RouteError(`${file} is ${describeType(stat)}, not a regular file`);
-      if (stat.size > BigInt(MAX_SMALL_FILE)) throw new RouteError(`${file} is larger than ${MAX_SMALL_FILE} bytes`);
-      // Sized from the file (pid and name files are a few bytes), with one
-      // byte to spare so growth since the stat is noticed; grown if needed.
-      let buffer = Buffer.allocUnsafe(Math.min(MAX_SMALL_FILE, Number(stat.size)) + 1);
-      let length = 0;
-      for (;;) {
-        if (length === buffer.length) {
-          const grown = Buffer.allocUnsafe(Math.min(MAX_SMALL_FILE + 1, buffer.length * 2));
-          buffer.copy(grown, 0, 0, length);
-          buffer = grown;
-        }
-        const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
-        if (bytesRead === 0) break;
-        length += bytesRead;
-        if (length > MAX_SMALL_FILE) throw new RouteError(`${file} is larger than ${MAX_SMALL_FILE} bytes`);
-      }
-      return { stat, text: buffer.toString('utf8', 0, length) };
-    } finally {
-      await handle.close();
-    }
-  }
-
-  async readLock(file: string): Promise<LockFile | undefined> {
-    const read = await this.readSmall(file);
-    if (read === undefined) return undefined;
-    const { stat, text } = read;
-    return { dev: stat.dev, ino: stat.ino, mtimeNs: stat.mtimeNs, content: text, pid: parsePid(text) };
-  }
-
-  /** Like readLock, but an unreadable lock reads as absent. */
-  async readLockQuiet(file: string): Promise<LockFile | undefined> {
-    try {
-      return await this.readLock(file);
-    } catch {
-      return undefined;
-    }
   }
 
   /**
@@ -249,7 +158,7 @@ export class EntryStore {
 
   /** Unlinks `file` if it is still the very file `mine` describes. */
   async unlinkIfSame(file: string, mine: LockFile): Promise<boolean> {
-    const current = await this.readLockQuiet(file);
+    const current = await readLockQuiet(file);
     if (current === undefined || !sameFile(current, mine)) return false;
     await unlinkQuiet(file);
     return true;
@@ -269,7 +178,7 @@ export class EntryStore {
       throw err;
     }
     try {
-      const moved = await this.readLockQuiet(aside);
+      const moved = await readLockQuiet(aside);
       if (moved !== undefined && !sameFile(moved, judged)) {
         try {
           await fsp.link(aside, file);
@@ -301,7 +210,7 @@ export class EntryStore {
     for (let attempt = 0; attempt < MAX_GUARD_ATTEMPTS && mine === undefined; attempt++) {
       mine = await this.createExclusive(guardPath, `${this.pid()}\n`);
       if (mine !== undefined) break;
-      const held = await this.readLockQuiet(guardPath);
+      const held = await readLockQuiet(guardPath);
       if (held === undefined) continue;
       if (!this.#guardIsStale(held)) return BUSY;
       await this.removeStale(guardPath, held);
@@ -314,30 +223,9 @@ export class EntryStore {
     }
   }
 
-  /** lstat D and, for a regular file, look inside (never following a symlink). */
-  async endpoint(name: string): Promise<Endpoint> {
-    const file = this.at(name);
-    let stat;
-    try {
-      stat = await fsp.lstat(file);
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return { type: 'missing' };
-      throw err;
-    }
-    if (stat.isSocket()) return { type: 'socket' };
-    if (!stat.isFile()) return { type: 'foreign', what: describeType(stat) };
-    let read;
-    try {
-      read = await this.readSmall(file);
-    } catch (err) {
-      if (err instanceof RouteError) return { type: 'foreign', what: 'not a route entry' };
-      throw err;
-    }
-    if (read === undefined) return { type: 'missing' };
-    if (read.text.length === 0) return { type: 'marker' };
-    const address = parseRouteAddress(read.text);
-    if (address !== undefined) return { type: 'address', address };
-    return { type: 'foreign', what: 'a regular file that is not a route entry' };
+  /** What is at D ({@link inspectEndpoint}). */
+  endpoint(name: string): Promise<Endpoint> {
+    return inspectEndpoint(this.at(name));
   }
 
   /**
@@ -415,12 +303,12 @@ export class EntryStore {
         }
         return mine;
       }
-      const held = await this.readLock(lockPath);
+      const held = await readLock(lockPath);
       if (held === undefined) continue;
       const verdict = await this.judge(name, held, probe, recycled);
       if (!verdict.stale) throw new IdInUseError(`peer id ${label} is in use: ${verdict.why}`);
       const taken = await this.withGuard(name, async () => {
-        const current = await this.readLock(lockPath);
+        const current = await readLock(lockPath);
         if (current !== undefined && sameFile(current, held)) await unlinkQuiet(lockPath);
       });
       if (taken === BUSY) throw new IdInUseError(`peer id ${label} is being taken over by another process`);
@@ -436,7 +324,7 @@ export class EntryStore {
   async removeOwned(name: string, mine: LockFile): Promise<boolean> {
     const lockPath = this.at(`${name}.pid`);
     const done = await this.withGuard(name, async () => {
-      const current = await this.readLockQuiet(lockPath);
+      const current = await readLockQuiet(lockPath);
       if (current === undefined || !sameFile(current, mine)) return false;
       const endpoint = await this.endpoint(name);
       if (endpoint.type !== 'missing' && endpoint.type !== 'foreign') await unlinkQuiet(this.at(name));
@@ -450,7 +338,7 @@ export class EntryStore {
   async idOfHashed(name: string): Promise<string | undefined> {
     let read;
     try {
-      read = await this.readSmall(this.at(`${name}.name`));
+      read = await readSmall(this.at(`${name}.name`));
     } catch {
       return undefined;
     }

@@ -4,7 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { IdInUseError } from './errors.js';
-import { parsePid } from './entry-store.js';
+import { parsePid } from './lock-file.js';
 import type { Timers } from './options.js';
 import type { Registration } from './peer-directory.js';
 import { errnoCode } from './route-fs.js';

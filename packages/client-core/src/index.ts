@@ -48,13 +48,12 @@ export {
 } from './message.js';
 export type { Message, MessageInit, MessageClock, ValidateMessageOptions, DecodeMessageOptions, Hello } from './message.js';
 export { RouteDirectory, spawnRoute, removeRoute } from './route-directory.js';
-export { parseRouteAddress, isTcpAddress } from './route-address.js';
+export { parseRouteAddress } from './route-address.js';
 export { isLoopback } from './loopback.js';
 export type {
   EntryKind,
   Liveness,
   RouteAddress,
-  TcpAddress,
   ProbeTarget,
   EntryProbe,
   PeerEntry,

@@ -42,19 +42,27 @@ export function dialTarget(location: PeerLocation, transport: Transport): DialTa
     );
   }
   if (!reachable(location, transport)) {
+    const address = location.address;
     throw new WrongTransportError(
-      `peer ${JSON.stringify(peerId)} listens on another transport (${location.address === undefined ? 'a Unix socket' : `an address on ${location.address.transport}`}), not ${transport.name}`,
+      address?.transport === transport.name
+        ? `peer ${JSON.stringify(peerId)} published a ${transport.name} address that ${transport.name} cannot dial (malformed)`
+        : `peer ${JSON.stringify(peerId)} listens on another transport (${address === undefined ? 'a Unix socket' : `an address on ${address.transport}`}), not ${transport.name}`,
     );
   }
   return location.address === undefined ? { id: peerId, path: location.path } : { id: peerId, address: location.address };
 }
 
-/** A listening peer this client's transport can dial: a socket path for a socket transport, an address of this transport for the others. */
+/**
+ * A listening peer this client's transport can dial: a socket path for a
+ * socket transport; for the others, an address the transport accepts
+ * ({@link Transport.canDial}; by default, one carrying its name).
+ */
 export function reachable(location: PeerLocation, transport: Transport): boolean {
   if (!location.listening) return false;
-  return transport.entryKind === 'socket'
-    ? location.address === undefined && location.path !== undefined
-    : location.address?.transport === transport.name;
+  if (transport.entryKind === 'socket') return location.address === undefined && location.path !== undefined;
+  const address = location.address;
+  if (address === undefined) return false;
+  return transport.canDial === undefined ? address.transport === transport.name : transport.canDial(address);
 }
 
 /**

@@ -99,6 +99,22 @@ export function entryNameFor(routeDir: string, id: string): string {
 }
 
 /**
+ * Whether `name`, found in `routeDir`, can be an entry D: not a companion
+ * (`.pid`, `.name`, `.stats`), not one of our own `_` files, and the name
+ * {@link entryNameFor} gives its id (so a plain name that should have been
+ * hashed is not one).
+ */
+export function isEntryName(routeDir: string, name: string): boolean {
+  if (name.startsWith('_') || COMPANION_SUFFIX.test(name)) return false;
+  if (name.startsWith(HASHED_NAME_PREFIX)) return isHashedEntryName(name);
+  try {
+    return entryNameFor(routeDir, name) === name;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * Throws unless a hashed entry name fits in `routeDir`, that is unless the
  * directory can hold sockets at all.
  *

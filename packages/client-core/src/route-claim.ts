@@ -4,7 +4,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import { IdInUseError, RouteError } from './errors.js';
-import { sameFile, type EntryStore, type LockFile } from './entry-store.js';
+import type { EntryStore } from './entry-store.js';
+import { readLockQuiet, sameFile, type LockFile } from './lock-file.js';
 import { assertRouteAddress } from './route-address.js';
 import { assertCounts, countsFrom, isPlainObject, safeJson } from './route-checks.js';
 import { errnoCode, secureSocketFile } from './route-fs.js';
@@ -39,7 +40,7 @@ export class Claim implements RouteClaim {
     if (this.#store.pid() !== this.pid) {
       throw new RouteError(`cannot ${action}: ${this.path} was claimed by process ${this.pid}, not ${this.#store.pid()}`);
     }
-    const current = await this.#store.readLockQuiet(`${this.path}.pid`);
+    const current = await readLockQuiet(`${this.path}.pid`);
     if (current === undefined || !sameFile(current, this.#lock)) {
       throw new IdInUseError(`cannot ${action}: the lock ${this.path}.pid is no longer this claim's`);
     }

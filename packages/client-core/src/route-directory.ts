@@ -7,21 +7,15 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { IdInUseError, InvalidOptionError, OptionRangeError, RouteError } from './errors.js';
+import { InvalidOptionError, OptionRangeError, RouteError } from './errors.js';
 import { checkOptionNames } from './option-checks.js';
-import {
-  EntryStore,
-  GUARD_PREFIX,
-  isAlive,
-  parsePid,
-  REAP_PREFIX,
-  TEMP_PREFIX,
-  type LockFile,
-} from './entry-store.js';
-import { assertRouteFitsBudget, entryNameFor, HASHED_NAME_PREFIX, isHashedEntryName } from './peer-name.js';
+import { EntryStore } from './entry-store.js';
+import { isAlive, readLockQuiet } from './lock-file.js';
+import { assertRouteFitsBudget, entryNameFor, isEntryName, isHashedEntryName } from './peer-name.js';
 import { Claim } from './route-claim.js';
 import { countsFrom, isPlainObject, safeJson } from './route-checks.js';
-import { describeType, errnoCode, unlinkQuiet } from './route-fs.js';
+import { describeType, errnoCode, readSmall } from './route-fs.js';
+import { reapEntries } from './route-reaper.js';
 import type {
   ClaimOptions,
   EntryKind,
@@ -38,7 +32,6 @@ const DEFAULT_GRACE_MS = 2000;
 const ROUTE_DIRECTORY_OPTION_NAMES = ['create', 'graceMs', 'now', 'processId'] as const satisfies ReadonlyArray<
   keyof RouteDirectoryOptions
 >;
-const COMPANION_SUFFIX = /\.(?:pid|name|stats)$/;
 const ENTRY_KINDS: ReadonlySet<string> = new Set<EntryKind>(['socket', 'address', 'marker']);
 
 /**
@@ -193,7 +186,7 @@ export class RouteDirectory {
    * that will inspect only the ids they do not already know.
    */
   async ids(): Promise<string[]> {
-    const names = (await this.#names()).filter((name) => this.#isEntryName(name));
+    const names = (await this.#names()).filter((name) => isEntryName(this.path, name));
     const ids = await Promise.all(
       names.map((name) => (isHashedEntryName(name) ? this.#store.idOfHashed(name) : Promise.resolve(name))),
     );
@@ -208,7 +201,7 @@ export class RouteDirectory {
    */
   async list(options: { includeDead?: boolean | undefined } = {}): Promise<PeerEntry[]> {
     const includeDead = options.includeDead ?? false;
-    const names = (await this.#names()).filter((name) => this.#isEntryName(name));
+    const names = (await this.#names()).filter((name) => isEntryName(this.path, name));
     const entries = await Promise.all(names.map((name) => this.#inspect(name, undefined)));
     return entries
       .filter((entry): entry is PeerEntry => entry !== undefined && (includeDead || entry.alive))
@@ -222,7 +215,7 @@ export class RouteDirectory {
    */
   async stats(id: string): Promise<PeerStats | undefined> {
     const file = this.#store.at(`${this.entryName(id)}.stats`);
-    const read = await this.#store.readSmall(file);
+    const read = await readSmall(file);
     if (read === undefined) return undefined;
     let value: unknown;
     try {
@@ -260,51 +253,7 @@ export class RouteDirectory {
     if (typeof limit !== 'number' || !(limit >= 1)) {
       throw new RangeError(`limit must be a number >= 1, received ${safeJson(limit)}`);
     }
-    const store = this.#store;
-    const names = rotate(await this.#names());
-    const candidates = new Set<string>();
-    let temps = 0;
-    for (const name of names) {
-      const base = name.endsWith('.pid') ? name.slice(0, -'.pid'.length) : name;
-      if (this.#isEntryName(base)) candidates.add(base);
-      else if (name.startsWith(TEMP_PREFIX) || name.startsWith(REAP_PREFIX)) {
-        const pid = parsePid(name.split('.')[1] ?? '');
-        if (pid !== undefined && temps < limit && !isAlive(pid)) {
-          await unlinkQuiet(store.at(name));
-          temps++;
-        }
-      } else if (name.startsWith(GUARD_PREFIX)) {
-        const guard = await store.readLockQuiet(store.at(name));
-        if (guard?.pid !== undefined && !isAlive(guard.pid)) await store.removeStale(store.at(name), guard);
-      }
-    }
-    const chosen: string[] = [];
-    let inspected = 0;
-    for (const name of Number.isFinite(limit) ? candidates : [...candidates].sort()) {
-      if (chosen.length >= limit || inspected >= 4 * limit) break;
-      inspected++;
-      const [lock, endpoint] = await Promise.all([store.readLockQuiet(store.at(`${name}.pid`)), store.endpoint(name)]);
-      // Only a dead or absent holder is worth the lock dance; a live one is skipped without it.
-      if (lock?.pid !== undefined && isAlive(lock.pid)) continue;
-      if (lock === undefined && (endpoint.type === 'missing' || endpoint.type === 'foreign')) continue;
-      chosen.push(name);
-    }
-    // Entries are independent (each has its own lock and guard): reaped side by side.
-    const reaped = await Promise.all(
-      chosen.map(async (name): Promise<string | undefined> => {
-        const id = isHashedEntryName(name) ? ((await store.idOfHashed(name)) ?? name) : name;
-        let mine: LockFile;
-        try {
-          mine = await store.acquire(name, JSON.stringify(id), probe, false);
-        } catch (err) {
-          if (err instanceof IdInUseError || err instanceof RouteError) return undefined;
-          throw err;
-        }
-        await store.removeOwned(name, mine);
-        return id;
-      }),
-    );
-    return reaped.filter((id): id is string => id !== undefined);
+    return reapEntries(this.#store, await this.#names(), probe, limit);
   }
 
   async #names(): Promise<string[]> {
@@ -315,24 +264,13 @@ export class RouteDirectory {
     }
   }
 
-  /** Whether `name` can be an entry D (not a companion or one of our files). */
-  #isEntryName(name: string): boolean {
-    if (name.startsWith('_') || COMPANION_SUFFIX.test(name)) return false;
-    if (name.startsWith(HASHED_NAME_PREFIX)) return isHashedEntryName(name);
-    try {
-      return entryNameFor(this.path, name) === name;
-    } catch {
-      return false;
-    }
-  }
-
   async #inspect(name: string, knownId: string | undefined): Promise<PeerEntry | undefined> {
     const store = this.#store;
     const endpoint = await store.endpoint(name);
     if (endpoint.type === 'missing' || endpoint.type === 'foreign') return undefined;
     const id = knownId ?? (isHashedEntryName(name) ? await store.idOfHashed(name) : name);
     if (id === undefined) return undefined;
-    const lock = await store.readLockQuiet(store.at(`${name}.pid`));
+    const lock = await readLockQuiet(store.at(`${name}.pid`));
     const pid = lock?.pid;
     const base = { id, name, path: store.at(name), pid, alive: pid !== undefined && isAlive(pid) };
     switch (endpoint.type) {
@@ -344,12 +282,6 @@ export class RouteDirectory {
         return { ...base, kind: 'address', address: endpoint.address };
     }
   }
-}
-
-/** The same names, starting at a random one (so bounded passes cover them all in turn). */
-function rotate(names: string[]): string[] {
-  const start = Math.floor(Math.random() * names.length);
-  return start === 0 ? names : [...names.slice(start), ...names.slice(0, start)];
 }
 
 /**

@@ -1,9 +1,13 @@
 /*
- * Small file-system helpers of the route directory, and the one a socket
- * transport calls itself: secureSocketFile.
+ * Small file-system helpers of the route directory (reading its small
+ * files safely among them), and the one a socket transport calls itself:
+ * secureSocketFile.
  */
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp, type BigIntStats } from 'node:fs';
 import { RouteError } from './errors.js';
+
+/** Largest pid file, name file, address file or stats file we read. */
+const MAX_SMALL_FILE = 64 * 1024;
 
 export function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -15,6 +19,47 @@ export async function unlinkQuiet(file: string): Promise<void> {
     await fsp.unlink(file);
   } catch (err) {
     if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+}
+
+/**
+ * Reads a small regular file without following a symlink (and without
+ * blocking on a FIFO); `undefined` when it does not exist.
+ *
+ * @throws {RouteError} when it is not a regular file or is over 64 KiB.
+ */
+export async function readSmall(file: string): Promise<{ stat: BigIntStats; text: string } | undefined> {
+  let handle;
+  try {
+    handle = await fsp.open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'ENXIO') throw new RouteError(`${file} is not a regular file`, { cause: err });
+    throw err;
+  }
+  try {
+    const stat = await handle.stat({ bigint: true });
+    if (!stat.isFile()) throw new RouteError(`${file} is ${describeType(stat)}, not a regular file`);
+    if (stat.size > BigInt(MAX_SMALL_FILE)) throw new RouteError(`${file} is larger than ${MAX_SMALL_FILE} bytes`);
+    // Sized from the file (pid and name files are a few bytes), with one
+    // byte to spare so growth since the stat is noticed; grown if needed.
+    let buffer = Buffer.allocUnsafe(Math.min(MAX_SMALL_FILE, Number(stat.size)) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.min(MAX_SMALL_FILE + 1, buffer.length * 2));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_SMALL_FILE) throw new RouteError(`${file} is larger than ${MAX_SMALL_FILE} bytes`);
+    }
+    return { stat, text: buffer.toString('utf8', 0, length) };
+  } finally {
+    await handle.close();
   }
 }
 

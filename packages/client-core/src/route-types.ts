@@ -14,18 +14,12 @@ export type Liveness = 'live' | 'stale';
 /**
  * A peer's address as stored in an `address` entry: a JSON object whose
  * `transport` names the transport that can reach it. Other keys belong to
- * that transport.
+ * that transport, which alone decides whether they make an address it can
+ * dial (its `Transport.canDial`); client-core checks only this shape.
  */
 export interface RouteAddress {
   readonly transport: string;
   readonly [key: string]: unknown;
-}
-
-/** The address of a peer listening on TCP. */
-export interface TcpAddress extends RouteAddress {
-  readonly transport: 'tcp';
-  readonly host: string;
-  readonly port: number;
 }
 
 /** What a probe is asked to check. */

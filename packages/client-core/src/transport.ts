@@ -15,7 +15,10 @@ export interface DialTarget {
   readonly id: string;
   /** The peer's socket path, for socket transports (a route directory's `D`). */
   readonly path?: string | undefined;
-  /** The peer's published or configured address, for address-based transports. */
+  /**
+   * The peer's published or configured address, for address-based
+   * transports; the engine hands over only addresses {@link Transport.canDial} accepts.
+   */
   readonly address?: RouteAddress | undefined;
 }
 
@@ -65,6 +68,18 @@ export interface Transport {
    * when it is ready for use (after TLS, if any) or failed.
    */
   connect(target: DialTarget): { socket: Duplex; ready: Promise<void> };
+  /**
+   * Optional, for address transports: whether `address` (found in a
+   * directory) is one this transport can dial: its own `transport` name and
+   * well-formed keys (TCP: a non-empty host and a port in 1-65535). The one
+   * check the engine asks before dialling, listing a peer as reachable
+   * (`listeningPeers`, `broadcast`) or resolving `waitForPeer`: a peer whose
+   * address fails it is never dialled (`ERR_IPCM_WRONG_TRANSPORT`).
+   * Directories store any address with a non-empty `transport` string;
+   * anything more is this method's to judge.
+   * @default address.transport === name
+   */
+  canDial?(address: RouteAddress): boolean;
   /**
    * Whether a listening entry found in the route directory is alive, used to
    * decide whether a leftover entry may be reaped: `'stale'` only when the

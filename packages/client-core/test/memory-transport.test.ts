@@ -3,7 +3,17 @@
 // can be a TLS socket, a named pipe or an in-memory pair in tests).
 import { once } from 'node:events';
 import { Duplex, PassThrough } from 'node:stream';
-import { Client, StaticDirectory, type ClientOptions, type DialTarget, type Message, type Transport, type TransportListener } from '../src/index.js';
+import {
+  Client,
+  StaticDirectory,
+  WrongTransportError,
+  type ClientOptions,
+  type DialTarget,
+  type Message,
+  type RouteAddress,
+  type Transport,
+  type TransportListener,
+} from '../src/index.js';
 
 /** Two connected in-memory ends: what one writes, the other reads. */
 function duplexPair(): [Duplex, Duplex] {
@@ -29,7 +39,16 @@ class MemoryTransport implements Transport {
     return { address: { transport: 'memory', name: this.#id }, close: async () => void listeners.delete(this.#id) };
   }
 
+  /** Every connect() call, to prove which peers were dialled. */
+  readonly dialled: string[] = [];
+
+  /** A memory address names its listener. */
+  canDial(address: RouteAddress): boolean {
+    return address.transport === 'memory' && typeof address['name'] === 'string';
+  }
+
   connect(target: DialTarget): { socket: Duplex; ready: Promise<void> } {
+    this.dialled.push(target.id);
     const accept = listeners.get(String(target.address?.['name']));
     const [near, far] = duplexPair();
     if (accept === undefined) {
@@ -48,8 +67,12 @@ class MemoryTransport implements Transport {
 const peers = new StaticDirectory({ alice: { transport: 'memory', name: 'alice' }, bob: { transport: 'memory', name: 'bob' } });
 
 class MemoryClient extends Client {
+  readonly transport: MemoryTransport;
+
   private constructor(options: ClientOptions) {
-    super(options, new MemoryTransport(options.id));
+    const transport = new MemoryTransport(options.id);
+    super(options, transport);
+    this.transport = transport;
   }
 
   static async create(options: ClientOptions): Promise<MemoryClient> {
@@ -75,5 +98,26 @@ test('a transport of in-memory Duplex pairs (no socket at all) carries messages 
     expect(bob.stats()).toMatchObject({ connects: 0, accepts: 1 });
   } finally {
     await Promise.all([alice.close(), bob.close()]);
+  }
+});
+
+test("the transport's canDial decides which listed addresses are dialled: one it refuses is never dialled, listed as reachable or waited for", async () => {
+  // Listed with this transport's name but without the key it needs: the
+  // directory keeps any address with a transport; the transport judges it.
+  const directory = new StaticDirectory({
+    alice: { transport: 'memory', name: 'alice' },
+    nameless: { transport: 'memory' },
+  });
+  const alice = await MemoryClient.create({ id: 'alice', directory });
+  try {
+    const sent = await alice.send('nameless', 'hi').catch((error: unknown) => error);
+    expect(sent).toBeInstanceOf(WrongTransportError);
+    expect((sent as Error).message).toContain('memory address that memory cannot dial');
+    expect(await alice.listeningPeers()).toEqual([]);
+    await expect(alice.waitForPeer('nameless')).rejects.toBeInstanceOf(WrongTransportError);
+    expect(alice.transport.dialled).toEqual([]);
+  } finally {
+    await alice.close();
+    await directory.close();
   }
 });

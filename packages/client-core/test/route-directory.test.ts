@@ -9,17 +9,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { IdInUseError, InvalidIdError, RouteError } from '../src/errors.js';
 import { hashedEntryName } from '../src/peer-name.js';
-import { isTcpAddress } from '../src/route-address.js';
 import { unixProbe } from './helpers.js';
 import { perlRouteListing, type RouteListing } from './perl-vectors.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../src/route-directory.js';
 import { secureSocketFile } from '../src/route-fs.js';
-import type { EntryProbe, RouteClaim, RouteDirectoryOptions } from '../src/route-types.js';
+import type { EntryProbe, RouteAddress, RouteClaim, RouteDirectoryOptions } from '../src/route-types.js';
 
 const fsp = fs.promises;
 const FIXTURE = path.join(__dirname, 'fixtures', 'route-holder.js');
 /** The modules the fixture runs compiled; tsc -b re-emits only those that changed. */
-const COMPILED_MODULES = ['route-directory', 'entry-store', 'route-claim', 'route-address', 'route-checks', 'route-fs'];
+const COMPILED_MODULES = [
+  'route-directory',
+  'route-reaper',
+  'entry-store',
+  'entry-endpoint',
+  'lock-file',
+  'route-claim',
+  'route-address',
+  'route-checks',
+  'route-fs',
+];
 
 /** The Unix transport's probe, as client-unix will inject it. */
 const probeOptions = { probe: unixProbe };
@@ -300,18 +309,28 @@ describe('claim and release', () => {
     const dir = await RouteDirectory.open(base);
     const claim = await claimOf(dir, 'tcp-peer', 'address');
     await expect(claim.publish()).rejects.toThrow(TypeError);
-    await expect(claim.publish({ transport: 'tcp', host: '', port: 80 })).rejects.toThrow(TypeError);
-    await expect(claim.publish({ transport: 'tcp', host: 'localhost', port: 70000 })).rejects.toThrow(TypeError);
+    await expect(claim.publish({ transport: '' })).rejects.toThrow(TypeError);
+    await expect(claim.publish({ host: 'localhost', port: 80 } as unknown as RouteAddress)).rejects.toThrow(TypeError);
     await claim.publish({ port: 4242, host: '127.0.0.1', transport: 'tcp' });
     expect(fs.readFileSync(claim.path, 'utf8')).toBe('{"transport":"tcp","port":4242,"host":"127.0.0.1"}\n');
     const entry = await dir.lookup('tcp-peer');
     expect(entry).toMatchObject({ id: 'tcp-peer', kind: 'address', pid: process.pid, alive: true });
     expect(entry?.address).toEqual({ transport: 'tcp', host: '127.0.0.1', port: 4242 });
-    expect(entry?.address !== undefined && isTcpAddress(entry.address)).toBe(true);
     await claim.publish({ transport: 'tcp', host: '127.0.0.1', port: 4243 }); // may move
     expect((await dir.lookup('tcp-peer'))?.address).toEqual({ transport: 'tcp', host: '127.0.0.1', port: 4243 });
     const marker = await claimOf(dir, 'm', 'marker');
     await expect(marker.publish({ transport: 'tcp', host: 'h', port: 1 })).rejects.toThrow(TypeError);
+  });
+
+  test("an address entry is any JSON object with a non-empty transport: its other keys are the transport's to judge", async () => {
+    const odd = { transport: 'tcp', host: '', port: 0 };
+    await fsp.writeFile(path.join(base, 'odd'), `${JSON.stringify(odd)}\n`, { mode: 0o600 });
+    await fsp.writeFile(path.join(base, 'odd.pid'), String(process.pid));
+    await fsp.writeFile(path.join(base, 'blank'), '{"transport":""}\n', { mode: 0o600 });
+    await fsp.writeFile(path.join(base, 'blank.pid'), String(process.pid));
+    const dir = await RouteDirectory.open(base);
+    expect(await dir.lookup('odd')).toMatchObject({ kind: 'address', address: odd, alive: true });
+    expect(await dir.lookup('blank')).toBeUndefined(); // not an address: not a route entry
   });
 
   test('publish of a socket claim refuses a path where nothing is bound', async () => {

@@ -5,10 +5,10 @@ import {
   isLoopback,
   validatePeerId,
   type ClientOptions,
-  type TcpAddress,
 } from '@ipcm/client-core';
 import { checkIntegerOption, describeValue as describe } from '@ipcm/client-core/internal';
 import type { TcpClientOptions, TcpTlsOptions } from './options.js';
+import type { TcpAddress } from './tcp-address.js';
 
 /** Longest token accepted, in UTF-8 bytes (R21). */
 export const MAX_TOKEN_BYTES = 1024;

@@ -5,13 +5,14 @@ import {
   AuthError,
   WrongTransportError,
   whenSocketReady,
-  isTcpAddress,
   type DialTarget,
   type Liveness,
   type ProbeTarget,
+  type RouteAddress,
   type Transport,
   type TransportListener,
 } from '@ipcm/client-core';
+import { isTcpAddress, type TcpAddress } from './tcp-address.js';
 import { MAX_TOKEN_BYTES, type TcpSettings } from './tcp-settings.js';
 
 /**
@@ -76,9 +77,14 @@ export class TcpTransport implements Transport {
     };
   }
 
+  /** An address TCP can dial: `{ transport: 'tcp', host, port }`, well-formed ({@link isTcpAddress}). */
+  canDial(address: RouteAddress): address is TcpAddress {
+    return isTcpAddress(address);
+  }
+
   connect(target: DialTarget): { socket: Socket; ready: Promise<void> } {
     const address = target.address;
-    if (address === undefined || !isTcpAddress(address)) {
+    if (address === undefined || !this.canDial(address)) {
       throw new WrongTransportError(
         `peer ${JSON.stringify(target.id)} does not listen on TCP${address === undefined ? '' : ` (its entry says ${JSON.stringify(address.transport)})`}`,
       );
@@ -101,7 +107,7 @@ export class TcpTransport implements Transport {
   async probe(target: ProbeTarget): Promise<Liveness> {
     // Another transport's entry can't be checked from here: say live, so it
     // is never reaped on our word.
-    if (target.kind !== 'address' || !isTcpAddress(target.address)) return 'live';
+    if (target.kind !== 'address' || !this.canDial(target.address)) return 'live';
     const socket = netConnect({ host: target.address.host, port: target.address.port });
     try {
       await whenSocketReady(socket, 'connect', this.#settings.connectTimeoutMs);

@@ -1,9 +1,9 @@
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import * as path from 'node:path';
-import { RouteDirectory, isTcpAddress } from '@ipcm/client-core';
+import { RouteDirectory } from '@ipcm/client-core';
 import type { ConformanceTarget } from '../../client-core/test/conformance/harness.js';
-import { TcpClient } from '../src/index.js';
+import { TcpClient, isTcpAddress } from '../src/index.js';
 
 /** The TCP transport as the conformance suite drives it. */
 export const tcpTarget: ConformanceTarget = {

@@ -5,7 +5,7 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { networkInterfaces, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { inspect, promisify } from 'node:util';
-import { RouteDirectory, isTcpAddress, type Client, type DisconnectEvent, type IpcmError, type Message } from '@ipcm/client-core';
+import { RouteDirectory, type Client, type DisconnectEvent, type IpcmError, type Message } from '@ipcm/client-core';
 import { UnixClient } from '@ipcm/client-unix';
 import {
   closedByPeer,
@@ -27,6 +27,7 @@ import {
   TcpClient,
   UnknownPeerError,
   WrongTransportError,
+  isTcpAddress,
   removeRoute,
   spawnRoute,
   type TcpClientOptions,
@@ -582,6 +583,34 @@ describe('tcp client', () => {
     expect(await dir.lookup('u1')).toMatchObject({ kind: 'socket', alive: true });
     expect(await dir.lookup('t1')).toMatchObject({ kind: 'address', alive: true });
   });
+
+  const malformedEntries: Array<[string, (port: number) => Record<string, unknown>]> = [
+    ['an empty host', (port) => ({ transport: 'tcp', host: '', port })],
+    ['no host', (port) => ({ transport: 'tcp', port })],
+    ['the port in a string', (port) => ({ transport: 'tcp', host: '127.0.0.1', port: String(port) })],
+    ['port 0', () => ({ transport: 'tcp', host: '127.0.0.1', port: 0 })],
+    ['port 70000', () => ({ transport: 'tcp', host: '127.0.0.1', port: 70000 })],
+  ];
+  test.each(malformedEntries)(
+    "a live peer's TCP entry with %s is refused by TCP's address check: never dialled, not listening, waitForPeer rejects at once",
+    async (_, entry) => {
+      const route = await s.route();
+      let dialled = 0;
+      const { port } = await s.server(() => void dialled++);
+      // Written as a peer of this (live) process would, but malformed: the
+      // directory lists it; TcpTransport.canDial (isTcpAddress) refuses it.
+      await writeFile(path.join(route, 'odd'), `${JSON.stringify(entry(port))}\n`, { mode: 0o600 });
+      await writeFile(path.join(route, 'odd.pid'), String(process.pid), { mode: 0o600 });
+      const t1 = await s.tcp({ id: 't1', route });
+      const sent = t1.send('odd', 'hi');
+      await expect(sent).rejects.toBeInstanceOf(WrongTransportError);
+      await expect(sent).rejects.toThrow('peer "odd" published a tcp address that tcp cannot dial');
+      expect(await t1.listeningPeers()).toEqual([]);
+      await expect(t1.waitForPeer('odd', { timeoutMs: 60_000 })).rejects.toBeInstanceOf(WrongTransportError);
+      expect(t1.stats().connects).toBe(0);
+      expect(dialled).toBe(0);
+    },
+  );
 
   describe('options', () => {
     const badOptions: Array<[string, Record<string, unknown>, typeof TypeError | typeof RangeError, string]> = [

@@ -165,7 +165,7 @@ export class RedisRegistration implements Registration {
     }
     if (address === undefined || parseRouteAddress(JSON.stringify(address)) === undefined) {
       throw new TypeError(
-        `an address registration publishes an object with a non-empty string "transport" (for tcp: a host and a port in 1-65535)`,
+        `an address registration publishes an object with a non-empty string "transport"`,
       );
     }
     const host = address['host'];

@@ -298,7 +298,7 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
     expect(await rejection(directory.register('sock', 'socket'))).toBeInstanceOf(ConfigError);
     expect(await rejection(directory.register('_reserved', 'address'))).toBeInstanceOf(InvalidIdError);
     const registration = await register(directory, 'shape');
-    await expect(registration.publish({ transport: 'tcp', host: '127.0.0.1', port: 0 })).rejects.toThrow(TypeError);
+    await expect(registration.publish({ transport: '' })).rejects.toThrow(TypeError);
     await expect(registration.publish()).rejects.toThrow(TypeError);
     const controller = new AbortController();
     controller.abort(new Error('gave up'));

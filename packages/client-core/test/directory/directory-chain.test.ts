@@ -5,13 +5,13 @@ import { combineDirectories } from '../../src/directory-chain.js';
 import { FsDirectory } from '../../src/fs-directory.js';
 import type { DirectoryEvent, PeerDirectory } from '../../src/peer-directory.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../../src/route-directory.js';
-import type { TcpAddress } from '../../src/route-types.js';
+import type { RouteAddress } from '../../src/route-types.js';
 import { StaticDirectory } from '../../src/static-directory.js';
 import { deadPid, unixProbe } from '../helpers.js';
 import { describeDirectoryContract, nextMatching } from './contract.js';
 
-const db: TcpAddress = { transport: 'tcp', host: '127.0.0.1', port: 4000 };
-const local: TcpAddress = { transport: 'tcp', host: '127.0.0.1', port: 5000 };
+const db: RouteAddress = { transport: 'tcp', host: '127.0.0.1', port: 4000 };
+const local: RouteAddress = { transport: 'tcp', host: '127.0.0.1', port: 5000 };
 
 describeDirectoryContract('filesystem then static map', async () => {
   const dir = await spawnRoute({ prefix: 'ipcm-dch-' });

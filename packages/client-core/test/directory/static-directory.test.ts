@@ -2,11 +2,11 @@
 // apply to a map, and what a map does of its own.
 import { ConfigError, InvalidIdError } from '../../src/errors.js';
 import { StaticDirectory } from '../../src/static-directory.js';
-import type { TcpAddress } from '../../src/route-types.js';
+import type { RouteAddress } from '../../src/route-types.js';
 import { describeDirectoryContract } from './contract.js';
 
-const db: TcpAddress = { transport: 'tcp', host: '127.0.0.1', port: 4000 };
-const cache: TcpAddress = { transport: 'tcp', host: '127.0.0.1', port: 4001 };
+const db: RouteAddress = { transport: 'tcp', host: '127.0.0.1', port: 4000 };
+const cache: RouteAddress = { transport: 'tcp', host: '127.0.0.1', port: 4001 };
 
 describeDirectoryContract('static map', async () => ({
   open: () => Promise.resolve(new StaticDirectory({ db })),
@@ -24,7 +24,15 @@ describe('StaticDirectory', () => {
 
   test('a map with an id no peer may have, or an address that is not one, is refused', () => {
     expect(() => new StaticDirectory({ _x: db })).toThrow(InvalidIdError);
-    expect(() => new StaticDirectory({ db: { transport: 'tcp', host: '', port: 0 } })).toThrow(TypeError);
+    expect(() => new StaticDirectory({ db: { transport: '' } })).toThrow(TypeError);
+    expect(() => new StaticDirectory({ db: { host: '127.0.0.1', port: 4000 } as unknown as RouteAddress })).toThrow(TypeError);
+  });
+
+  test('an address is checked for its shape only: its keys are the transport\'s to judge when it dials', async () => {
+    const odd: RouteAddress = { transport: 'tcp', host: '', port: 0 };
+    const directory = new StaticDirectory({ db: odd });
+    expect(await directory.lookup('db')).toEqual({ id: 'db', listening: true, address: odd });
+    await directory.close();
   });
 
   test('register holds nothing: other views do not see it, the id is not exclusive, lost never aborts', async () => {
