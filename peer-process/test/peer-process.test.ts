@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
   PeerCommandError,
   PeerExitedError,
   PeerFailedError,
   PeerProcess,
+  PeerProcessError,
   PeerStartError,
   PeerTimeoutError,
   compiledEntry,
@@ -11,6 +13,7 @@ import {
 } from '@ipcm/peer-process';
 
 const ENTRY = path.join(__dirname, 'fixtures', 'echo-peer.js');
+const README = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
 type EchoPeer = {
   settings: { failStart?: string; closeResult?: unknown };
@@ -179,4 +182,17 @@ test('the child exits when its parent goes away (the channel closes)', async () 
 test('compiledEntry names a missing build', () => {
   expect(() => compiledEntry(path.join(__dirname, 'src', 'x.ts'), 'nothing-here')).toThrow(/nothing-here\.js is missing: build first/);
   expect(compiledEntry(path.join(__dirname, 'fixtures', 'x.js'), 'echo-peer')).toBe(ENTRY);
+});
+
+test.each([
+  [new PeerStartError('p', { code: 'ERR_X', message: 'm' }), 'ERR_IPCM_PEER_START', 'PeerStartError'],
+  [new PeerExitedError('m'), 'ERR_IPCM_PEER_EXITED', 'PeerExitedError'],
+  [new PeerTimeoutError('m'), 'ERR_IPCM_PEER_TIMEOUT', 'PeerTimeoutError'],
+  [new PeerFailedError('m'), 'ERR_IPCM_PEER_FAILED', 'PeerFailedError'],
+  [new PeerCommandError('p', 'c', { message: 'm' }), 'ERR_IPCM_PEER_COMMAND', 'PeerCommandError'],
+] as const)('%s: a PeerProcessError with code %s, named and documented in the README', (error, code, name) => {
+  expect(error).toBeInstanceOf(PeerProcessError);
+  expect(error.code).toBe(code);
+  expect(error.name).toBe(name);
+  expect(README).toContain(`| \`${code}\` | \`${name}\` |`);
 });
