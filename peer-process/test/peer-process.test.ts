@@ -16,7 +16,7 @@ const ENTRY = path.join(__dirname, 'fixtures', 'echo-peer.js');
 const README = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
 type EchoPeer = {
-  settings: { failStart?: string; closeResult?: unknown };
+  settings: { failStart?: string; closeResult?: unknown; closeHangs?: boolean };
   ready: { hello: string };
   commands: {
     echo: { args: unknown; reply: unknown };
@@ -103,6 +103,17 @@ test('close runs the child close, resolves with its result and exit code 0, and 
   const peer = await start({ closeResult: { sent: 3 } });
   await expect(peer.close()).resolves.toEqual({ exitCode: 0, signal: null, result: { sent: 3 } });
   expect(peer.running).toBe(false);
+});
+
+test('a close that does not finish in time kills the process and rejects with ERR_IPCM_PEER_TIMEOUT', async () => {
+  const timers = new ManualTimers();
+  const peer = await start({ closeHangs: true }, { timers });
+  const closing = peer.close({ timeoutMs: 10_000 });
+  await peer.request('echo', null).catch(() => undefined); // the close reached the child first (this one is refused)
+  timers.fire(10_000);
+  await expect(closing).rejects.toBeInstanceOf(PeerTimeoutError);
+  expect(peer.running).toBe(false);
+  expect((await peer.exited).signal).toBe('SIGKILL');
 });
 
 test('a start that throws in the child rejects with ERR_IPCM_PEER_START carrying its code, and nothing is left running', async () => {
