@@ -5,10 +5,11 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/packages', '<rootDir>/bench', '<rootDir>/demo', '<rootDir>/examples', '<rootDir>/test'],
+  roots: ['<rootDir>/packages', '<rootDir>/bench', '<rootDir>/demo', '<rootDir>/examples', '<rootDir>/peer-process', '<rootDir>/test'],
   testMatch: ['**/test/**/*.test.ts'],
-  modulePathIgnorePatterns: ['<rootDir>/packages/.*/dist/', '<rootDir>/(bench|demo|examples)/dist/', '<rootDir>/.tsbuild/'],
+  modulePathIgnorePatterns: ['<rootDir>/packages/.*/dist/', '<rootDir>/(bench|demo|examples|peer-process)/dist/', '<rootDir>/.tsbuild/'],
   moduleNameMapper: {
+    '^@ipcm/peer-process$': '<rootDir>/peer-process/src/index.ts',
     '^@ipcm/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^@ipcm/([a-z-]+)/internal$': '<rootDir>/packages/$1/src/internal.ts',
     '^@ipcm/([a-z-]+)/testing$': '<rootDir>/packages/$1/src/testing.ts',

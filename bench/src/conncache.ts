@@ -1,8 +1,7 @@
-import { fork } from 'node:child_process';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConnCache } from '@ipcm/conncache';
-import { compiledEntry } from './child-entry.js';
+import { inFreshProcess } from './fresh-process.js';
 import { LwpConnCache } from './lwp-conn-cache.js';
 import { MapBaseline } from './map-baseline.js';
 import { median, measureAlternating, medianOfRatios, percentileSorted, type CaseResult, type MeasureOptions, type TimedCase } from './measure.js';
@@ -266,17 +265,7 @@ function subjects(workload: Workload, size: number): Subject[] {
 export async function runConncacheSuite(options: ConncacheOptions): Promise<ConncacheResult> {
   const runs: ConncacheResult[] = [];
   for (let p = 0; p < options.processes; p++) {
-    const child = fork(compiledEntry('conncache-child'), [JSON.stringify(options)], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [...process.execArgv, '--expose-gc'],
-    });
-    const result = new Promise<ConncacheResult>((resolve, reject) => {
-      child.once('message', (message: ConncacheResult) => resolve(message));
-      child.once('exit', (code, signal) => reject(new Error(`conncache child exited (${signal ?? code}) without a result`)));
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    runs.push(await result);
-    await exited;
+    runs.push(await inFreshProcess<ConncacheOptions, ConncacheResult>('conncache-child', options, { execArgv: [...process.execArgv, '--expose-gc'] }));
   }
   return pool(options, runs);
 }

@@ -1,8 +1,7 @@
-import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { ConnCache } from '@ipcm/conncache';
 import { closeIdleConnections, type ConnectionEntry, type ConnectionHost } from '@ipcm/connection-role';
-import { compiledEntry } from './child-entry.js';
+import { inFreshProcess } from './fresh-process.js';
 import type { Direction } from '@ipcm/client-core';
 import { createRoleHost, type RoleHostConnection } from '@ipcm/client-core/internal';
 import { median, medianOfRatios } from './measure.js';
@@ -257,16 +256,8 @@ export function runIdleSweepHere(options: IdleSweepOptions): IdleSweepResult {
 }
 
 /** Runs the suite in a fresh process, so the other suites' heaps do not slow its GCs. */
-export async function runIdleSweep(options: IdleSweepOptions): Promise<IdleSweepResult> {
-  const child = fork(compiledEntry('idle-sweep-child'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const reply = await new Promise<{ result?: IdleSweepResult; error?: string }>((resolve, reject) => {
-    child.once('message', (message: { result?: IdleSweepResult; error?: string }) => resolve(message));
-    child.once('exit', (code, signal) => reject(new Error(`idle-sweep child exited (${signal ?? code}) without a result`)));
-  });
-  await exited;
-  if (reply.result === undefined) throw new Error(`idle-sweep suite failed: ${reply.error ?? 'no result'}`);
-  return reply.result;
+export function runIdleSweep(options: IdleSweepOptions): Promise<IdleSweepResult> {
+  return inFreshProcess<IdleSweepOptions, IdleSweepResult>('idle-sweep-child', options);
 }
 
 /**

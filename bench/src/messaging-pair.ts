@@ -1,12 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { removeRoute, spawnRoute } from '@ipcm/client-core';
-import { compiledEntry } from './child-entry.js';
+import { PeerProcess, compiledEntry } from '@ipcm/peer-process';
 import { dialEndpoint, type Endpoint, type EndpointConfig, type MessagingImpl, type SendPattern } from './messaging-endpoints.js';
-import type { ChildCommand, ChildReport } from './messaging-protocol.js';
+import type { MessagingPeer } from './messaging-protocol.js';
 import { TEXT } from './messaging-wire.js';
 
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -25,47 +24,52 @@ export interface PingPongResult {
   readonly perSec: number;
 }
 
+/** Removes a pair's directory (an @ipcm route directory, or a plain temporary one). */
+async function removeDir(config: EndpointConfig): Promise<void> {
+  if (config.impl === '@ipcm') await removeRoute(config.dir);
+  else await rm(config.dir, { recursive: true, force: true });
+}
+
 /**
  * One implementation's pair of ends: the parent's endpoint and the forked
- * child (`messaging-child.ts`) holding the other, for one transport. The
- * child and the connection live until {@link close}; trials run one at a
- * time.
+ * child (`messaging-child.ts`, through the shared peer-process harness)
+ * holding the other, for one transport. The child and the connection live
+ * until {@link close}; trials run one at a time.
  */
 export class Pair {
   readonly impl: MessagingImpl;
-  readonly #child: ChildProcess;
+  readonly #child: PeerProcess<MessagingPeer>;
   readonly #config: EndpointConfig;
   readonly #timeoutMs: number;
   #endpoint: Endpoint | undefined;
-  #waiter: { resolve: (report: ChildReport) => void; reject: (error: Error) => void } | undefined;
-  #exited = false;
   sent = 0;
 
-  private constructor(impl: MessagingImpl, config: EndpointConfig, timeoutMs: number) {
+  private constructor(impl: MessagingImpl, config: EndpointConfig, child: PeerProcess<MessagingPeer>, timeoutMs: number) {
     this.impl = impl;
     this.#config = config;
+    this.#child = child;
     this.#timeoutMs = timeoutMs;
-    this.#child = fork(compiledEntry('messaging-child'), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    this.#child.on('message', (report: ChildReport) => {
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
-      if (report.type === 'failed') waiter?.reject(new Error(`${impl} child failed: ${report.error}`));
-      else waiter?.resolve(report);
-    });
-    this.#child.on('exit', (code, signal) => {
-      this.#exited = true;
-      this.#waiter?.reject(new Error(`${impl} child exited (${signal ?? code})`));
-      this.#waiter = undefined;
-    });
   }
 
   static async start(impl: MessagingImpl, transport: string, timeoutMs: number): Promise<Pair> {
     const dir = impl === '@ipcm' ? await spawnRoute({ prefix: 'ipcm-bench-' }) : await mkdtemp(join(tmpdir(), 'ipcm-bench-'));
-    const pair = new Pair(impl, { impl, transport, dir }, timeoutMs);
+    const config: EndpointConfig = { impl, transport, dir };
+    let child: PeerProcess<MessagingPeer>;
     try {
-      const ready = await pair.#expect('ready', 'child start-up');
-      if (ready.type !== 'ready') throw new Error(`unexpected ${ready.type}`);
-      pair.#endpoint = await dialEndpoint(pair.#config, ready.address);
+      child = await PeerProcess.start<MessagingPeer>({
+        entry: compiledEntry(__filename, 'messaging-child'),
+        settings: config,
+        name: `${impl} child`,
+        startTimeoutMs: timeoutMs,
+        timeoutMs,
+      });
+    } catch (error) {
+      await removeDir(config);
+      throw error;
+    }
+    const pair = new Pair(impl, config, child, timeoutMs);
+    try {
+      pair.#endpoint = await dialEndpoint(config, (await child.ready).address);
     } catch (error) {
       await pair.close();
       throw error;
@@ -78,24 +82,14 @@ export class Pair {
     return this.#endpoint;
   }
 
-  #expect(type: ChildReport['type'], what: string): Promise<ChildReport> {
-    const report = new Promise<ChildReport>((resolve, reject) => {
-      if (this.#exited) throw new Error(`${this.impl} child has exited`);
-      this.#waiter = { resolve, reject };
-    }).then((r) => {
-      if (r.type !== type) throw new Error(`${this.impl}: expected ${type} from the child, got ${r.type}`);
-      return r;
-    });
-    return withTimeout(report, this.#timeoutMs, `${this.impl} ${what}`).catch((error: unknown) => {
+  /** A wait on the child; if it fails while our end has a send error, that error is named too. */
+  async #expect<T>(wait: Promise<T>): Promise<T> {
+    try {
+      return await wait;
+    } catch (error) {
       const sendError = this.#endpoint?.error;
       throw sendError === undefined ? error : new Error(`${(error as Error).message}; send failed: ${sendError.message}`);
-    });
-  }
-
-  async #command(command: ChildCommand): Promise<void> {
-    const armed = this.#expect('armed', command.cmd);
-    this.#child.send(command);
-    await armed;
+    }
   }
 
   /**
@@ -109,8 +103,8 @@ export class Pair {
   async throughput(messages: number, warmup: number, text: string = TEXT, pattern: SendPattern = 'batch'): Promise<number> {
     const ends = this.#ends;
     ends.onMessage = () => {};
-    await this.#command({ cmd: 'count', total: messages });
-    const counted = this.#expect('counted', 'throughput trial');
+    await this.#expect(this.#child.request('count', { total: messages }));
+    const counted = this.#expect(this.#child.next('counted'));
     let markAt: number;
     try {
       markAt = await ends.blast(messages, text, warmup, pattern);
@@ -120,14 +114,13 @@ export class Pair {
     }
     this.sent += messages;
     const report = await counted;
-    if (report.type !== 'counted') throw new Error('unreachable');
     return ((messages - warmup) / (report.lastAt - markAt)) * 1000;
   }
 
   /** Ping-pong with one message in flight, after `warmup` untimed round trips. */
   async pingPong(roundTrips: number, warmup: number): Promise<PingPongResult> {
     const ends = this.#ends;
-    await this.#command({ cmd: 'echo' });
+    await this.#expect(this.#child.request('echo', null));
     const rtts = new Float64Array(roundTrips);
     let first = 0;
     let last = 0;
@@ -166,7 +159,7 @@ export class Pair {
     const ends = this.#ends;
     const request = ends.request?.bind(ends);
     if (request === undefined) throw new Error(`${this.impl} has no request/response`);
-    await this.#command({ cmd: 'respond' });
+    await this.#expect(this.#child.request('respond', null));
     const rtts = new Float64Array(roundTrips);
     const run = async (): Promise<{ first: number; last: number }> => {
       for (let i = -warmup; i < 0; i++) await request({ seq: i, text: TEXT });
@@ -193,14 +186,9 @@ export class Pair {
     try {
       await this.#endpoint?.close();
     } finally {
-      if (!this.#exited) {
-        const exited = new Promise<void>((resolve) => this.#child.once('exit', () => resolve()));
-        if (this.#child.connected) this.#child.send({ cmd: 'close' } satisfies ChildCommand);
-        else this.#child.kill();
-        await withTimeout(exited, 10_000, `${this.impl} child exit`).catch(() => this.#child.kill());
-      }
-      if (this.impl === '@ipcm') await removeRoute(this.#config.dir);
-      else await rm(this.#config.dir, { recursive: true, force: true });
+      // A child that does not close and exit in time is killed (by close()).
+      await this.#child.close({ timeoutMs: 10_000 }).catch(() => {});
+      await removeDir(this.#config);
     }
   }
 }

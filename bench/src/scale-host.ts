@@ -1,5 +1,6 @@
-// A process hosting peers for the scale suite, forked by scale-child.ts (the
-// measuring process). On `host` it starts one @ipcm UnixClient per id in the
+// A process hosting peers for the scale suite, forked by the measuring
+// process (scale-measure.ts) through the shared peer-process harness. On
+// `host` it starts one @ipcm UnixClient per id in the
 // route directory and one bare `net` server per id; every peer answers each
 // message it receives with an ack, over the connection it came on.
 import { rm } from 'node:fs/promises';
@@ -7,13 +8,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@ipcm/client-core';
 import { UnixClient } from '@ipcm/client-unix';
-import type { HostCommand, HostReport } from './scale-protocol.js';
+import { runPeer } from '@ipcm/peer-process';
+import type { ScaleHostPeer } from './scale-protocol.js';
 import { SCALE_MEASURER_ID } from './scale-wire.js';
 import { bareFrameParser, bareMessage, encodeBareFrame, type Content } from './messaging-wire.js';
-
-function report(message: HostReport): void {
-  process.send?.(message);
-}
 
 let clients: Client[] = [];
 let servers: Server[] = [];
@@ -60,14 +58,14 @@ async function inBatches<T, R>(items: readonly T[], width: number, start: (item:
   return out;
 }
 
-async function host(command: Extract<HostCommand, { cmd: 'host' }>): Promise<HostReport> {
+async function host(command: ScaleHostPeer['commands']['host']['args']): Promise<{ barePaths: string[] }> {
   clients = await inBatches(command.ids, 32, (id) => startIpcmPeer(id, command.route));
   const barePaths = command.ids.map((_, i) => join(command.bareDir, String(command.first + i)));
   servers = await inBatches(command.ids, 32, (id, i) => startBarePeer(id, barePaths[i] as string));
-  return { type: 'hosted', barePaths };
+  return { barePaths };
 }
 
-async function unhost(): Promise<HostReport> {
+async function unhost(): Promise<void> {
   await Promise.all(clients.map((client) => client.close()));
   for (const socket of sockets) socket.destroy();
   await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
@@ -77,12 +75,9 @@ async function unhost(): Promise<HostReport> {
   }));
   clients = [];
   servers = [];
-  return { type: 'unhosted' };
 }
 
-process.on('message', (command: HostCommand) => {
-  const work = command.cmd === 'host' ? host(command) : unhost();
-  work.then(report, (error: unknown) => report({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
-});
 // If the measuring process goes, so do we (its route directory goes with it).
-process.on('disconnect', () => process.exit(0));
+runPeer<ScaleHostPeer>({
+  start: () => ({ ready: null, commands: { host, unhost }, close: unhost }),
+});

@@ -1,14 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { spawnRoute } from '@ipcm/client-core';
-import { compiledEntry } from './child-entry.js';
+import { PeerProcess, compiledEntry } from '@ipcm/peer-process';
 import { countFds, openFileLimit } from './fds.js';
-import { withTimeout } from './messaging-pair.js';
-import type { ProbeReply, ProbeRequest } from './scale-probe.js';
-import type { HostCommand, HostReport } from './scale-protocol.js';
+import { inFreshProcess } from './fresh-process.js';
+import type { ProbeRequest } from './scale-probe.js';
+import type { ScaleHostPeer } from './scale-protocol.js';
 import { BareSide, IpcmSide, type PerConnection } from './scale-sides.js';
 import { SCALE_MEASURER_ID, scalePeerId } from './scale-wire.js';
 
@@ -68,59 +67,46 @@ export interface ScaleResult {
   readonly skipped: readonly number[];
 }
 
-/** The peer host processes, each hosting a share of the peers. */
+/** The peer host processes (`scale-host.ts`), each hosting a share of the peers. */
 class Hosts {
-  readonly #children: ChildProcess[];
-  readonly #timeoutMs: number;
+  readonly #children: readonly PeerProcess<ScaleHostPeer>[];
 
-  constructor(count: number, timeoutMs: number) {
-    this.#timeoutMs = timeoutMs;
-    this.#children = Array.from({ length: count }, () =>
-      fork(compiledEntry('scale-host'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-    );
+  private constructor(children: readonly PeerProcess<ScaleHostPeer>[]) {
+    this.#children = children;
   }
 
-  #ask(child: ChildProcess, command: HostCommand, expected: HostReport['type']): Promise<HostReport> {
-    const reply = new Promise<HostReport>((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`peer host exited (${code})`));
-      child.once('exit', onExit);
-      child.once('message', (report: HostReport) => {
-        child.off('exit', onExit);
-        if (report.type === 'failed') reject(new Error(`peer host failed: ${report.error}`));
-        else if (report.type !== expected) reject(new Error(`peer host: expected ${expected}, got ${report.type}`));
-        else resolve(report);
-      });
-    });
-    child.send(command);
-    return withTimeout(reply, this.#timeoutMs, `peer host ${command.cmd}`);
+  /** Starts `count` hosts; if one fails, the others are closed too. */
+  static async start(count: number, timeoutMs: number): Promise<Hosts> {
+    const started = await Promise.allSettled(
+      Array.from({ length: count }, (_, h) =>
+        PeerProcess.start<ScaleHostPeer>({ entry: compiledEntry(__filename, 'scale-host'), settings: null, name: `peer host ${h}`, startTimeoutMs: timeoutMs, timeoutMs }),
+      ),
+    );
+    const hosts = new Hosts(started.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : [])));
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed !== undefined) {
+      await hosts.close();
+      throw failed.reason;
+    }
+    return hosts;
   }
 
   /** Starts `ids` spread in contiguous shares over the hosts; returns every bare peer's socket path, in id order. */
   async host(route: string, bareDir: string, ids: readonly string[]): Promise<string[]> {
     const share = Math.ceil(ids.length / this.#children.length);
-    const reports = await Promise.all(
-      this.#children.map((child, h) =>
-        this.#ask(child, { cmd: 'host', route, bareDir, ids: ids.slice(h * share, (h + 1) * share), first: h * share }, 'hosted'),
-      ),
+    const replies = await Promise.all(
+      this.#children.map((child, h) => child.request('host', { route, bareDir, ids: ids.slice(h * share, (h + 1) * share), first: h * share })),
     );
-    return reports.flatMap((r) => (r.type === 'hosted' ? r.barePaths : []));
+    return replies.flatMap((r) => r.barePaths);
   }
 
   async unhost(): Promise<void> {
-    await Promise.all(this.#children.map((child) => this.#ask(child, { cmd: 'unhost' }, 'unhosted')));
+    await Promise.all(this.#children.map((child) => child.request('unhost', null)));
   }
 
+  /** Closes every host; one that does not exit within 10 s is killed. */
   async close(): Promise<void> {
-    await Promise.all(
-      this.#children.map((child) => {
-        if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        child.disconnect();
-        return withTimeout(exited, 10_000, 'peer host exit').catch(() => {
-          child.kill();
-        });
-      }),
-    );
+    await Promise.all(this.#children.map((child) => child.close({ timeoutMs: 10_000 }).catch(() => {})));
   }
 }
 
@@ -177,26 +163,11 @@ async function bareTrial(paths: readonly string[], ids: readonly string[], optio
 }
 
 /** Reads one implementation's memory per connection in a fresh process (`scale-probe.ts`). */
-async function probeMemory(request: ProbeRequest): Promise<PerConnection> {
-  // The request goes over the IPC channel: at 5,000 peers its JSON is past
-  // what one argv string may hold (E2BIG).
-  const child = fork(compiledEntry('scale-probe'), [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+function probeMemory(request: ProbeRequest): Promise<PerConnection> {
+  return inFreshProcess<ProbeRequest, PerConnection>('scale-probe', request, {
     execArgv: [...process.execArgv.filter((a) => a !== '--expose-gc'), '--expose-gc'],
+    timeoutMs: request.timeoutMs,
   });
-  child.send(request);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const reply = await withTimeout(
-    new Promise<ProbeReply>((resolve, reject) => {
-      child.once('message', (message: ProbeReply) => resolve(message));
-      child.once('exit', (code, signal) => reject(new Error(`memory probe exited (${signal ?? code}) without a result`)));
-    }),
-    request.timeoutMs,
-    `${request.impl} memory probe`,
-  );
-  await exited;
-  if ('error' in reply) throw new Error(`${request.impl} memory probe failed: ${reply.error}`);
-  return reply.perConnection;
 }
 
 /**
@@ -212,7 +183,7 @@ export async function runScaleHere(options: ScaleOptions): Promise<ScaleResult> 
   const fits = (n: number): boolean => n + 200 <= fdLimit && 3 * Math.ceil(n / options.hosts) + 200 <= fdLimit;
   const skipped = options.peers.filter((n) => !fits(n));
   const cases: ScaleCase[] = [];
-  const hosts = new Hosts(options.hosts, options.timeoutMs);
+  const hosts = await Hosts.start(options.hosts, options.timeoutMs);
   try {
     for (const n of options.peers.filter(fits)) {
       const route = await spawnRoute({ prefix: 'ipcm-scale-' });

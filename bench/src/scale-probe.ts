@@ -1,10 +1,11 @@
-// One memory reading of the scale suite in a fresh process, forked by
-// scale-measure.ts with --expose-gc; its ProbeRequest is the first message on the IPC channel:
+// One memory reading of the scale suite in a fresh process (fresh-process.ts),
+// run by scale-measure.ts with --expose-gc and a ProbeRequest as its settings:
 // connect to the first tenth of the peers (so code, heap and allocator are
 // warm), read memory, connect to the rest, read again. The growth divided by
 // the connections added is the marginal cost of one connection, free of the
 // one-time costs a first connection pays, and of memory that earlier trials
 // freed (a process that measured before would reuse it and read ~0).
+import { serveJob } from './fresh-process.js';
 import { BareSide, IpcmSide, perConnection, settledMemory, type PerConnection, type Side } from './scale-sides.js';
 import type { ScaleImpl } from './scale-measure.js';
 
@@ -16,8 +17,6 @@ export interface ProbeRequest {
   readonly ids: readonly string[];
   readonly timeoutMs: number;
 }
-
-export type ProbeReply = { readonly perConnection: PerConnection } | { readonly error: string };
 
 async function probe(request: ProbeRequest): Promise<PerConnection> {
   const n = request.ids.length;
@@ -37,12 +36,4 @@ async function probe(request: ProbeRequest): Promise<PerConnection> {
   }
 }
 
-process.once('message', (request: ProbeRequest) => {
-  probe(request).then(
-    (result) => process.send?.({ perConnection: result } satisfies ProbeReply, () => process.disconnect()),
-    (error: unknown) =>
-      process.send?.({ error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ProbeReply, () =>
-        process.disconnect(),
-      ),
-  );
-});
+serveJob(probe);

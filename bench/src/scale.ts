@@ -1,5 +1,4 @@
-import { fork } from 'node:child_process';
-import { compiledEntry } from './child-entry.js';
+import { inFreshProcess } from './fresh-process.js';
 import { median, medianOfRatios } from './measure.js';
 import type { Mode } from './mode.js';
 import { formatRatio, table, verdict } from './report.js';
@@ -17,16 +16,8 @@ export const SCALE_OPTIONS: Readonly<Record<Mode, ScaleOptions>> = {
  * Runs the scale suite in a fresh measuring process, which forks the peer
  * hosts and the memory probes itself.
  */
-export async function runScale(options: ScaleOptions): Promise<ScaleResult> {
-  const child = fork(compiledEntry('scale-child'), [JSON.stringify(options)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const reply = await new Promise<{ result?: ScaleResult; error?: string }>((resolve, reject) => {
-    child.once('message', (message: { result?: ScaleResult; error?: string }) => resolve(message));
-    child.once('exit', (code, signal) => reject(new Error(`scale child exited (${signal ?? code}) without a result`)));
-  });
-  await exited;
-  if (reply.result === undefined) throw new Error(`scale suite failed: ${reply.error ?? 'no result'}`);
-  return reply.result;
+export function runScale(options: ScaleOptions): Promise<ScaleResult> {
+  return inFreshProcess<ScaleOptions, ScaleResult>('scale-child', options);
 }
 
 /** At the largest peer count: @ipcm's time to first message to all over bare's must be at most this (issue 12). */

@@ -1,12 +1,13 @@
 // What the demo and its peer processes say to each other on the fork IPC
-// channel. This is stage direction only: everything the peers say to each
-// other goes over @ipcm, never over this channel.
+// channel, as a protocol of the shared peer-process harness
+// (@ipcm/peer-process). This is stage direction only: everything the peers
+// say to each other goes over @ipcm, never over this channel.
 import type { ClientStats } from '@ipcm/client-core';
 
 /** The transports the demo's peers use. */
 export type TransportName = 'unix' | 'tcp';
 
-/** How a peer process is set up; passed as JSON in its argv[2]. */
+/** How a peer process is set up. */
 export interface PeerSettings {
   readonly id: string;
   readonly transport: TransportName;
@@ -14,16 +15,25 @@ export interface PeerSettings {
   readonly route: string;
 }
 
-/** From the demo to a peer. */
-export type PeerCommand =
-  /** Send a "hi" to `to` (how a non-listener makes itself reachable). */
-  | { readonly cmd: 'greet'; readonly to: string }
-  /** Close the client, report its final stats, leave. */
-  | { readonly cmd: 'close' };
+/** A demo peer (peer.ts), seen from both sides of the channel. */
+export type DemoPeer = {
+  readonly settings: PeerSettings;
+  /** Ready once its client is listening (or has claimed its id). */
+  readonly ready: null;
+  readonly commands: {
+    /** Send a "hi" to `to` (how a non-listener makes itself reachable). */
+    readonly greet: { readonly args: { readonly to: string }; readonly reply: void };
+  };
+  /** A welcome came back (over the peer's own connection). */
+  readonly event: { readonly type: 'welcomed'; readonly from: string };
+  /** Its client's final stats, once closed. */
+  readonly closed: ClientStats;
+};
 
-/** From a peer to the demo. */
-export type PeerReport =
-  | { readonly type: 'ready' }
-  | { readonly type: 'welcomed'; readonly from: string }
-  | { readonly type: 'closed'; readonly stats: ClientStats }
-  | { readonly type: 'failed'; readonly error: string };
+/**
+ * How long the demo waits for a peer process before calling it a failure.
+ * Generous: on a busy CI machine, starting seven Node processes takes a while.
+ */
+export const START_TIMEOUT_MS = 20_000;
+/** How long the demo waits for a peer's reply or report. */
+export const REPORT_TIMEOUT_MS = 10_000;

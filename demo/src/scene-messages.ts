@@ -50,7 +50,7 @@ async function greet(stage: Stage, quietId: string, conductor: Conductor): Promi
   const connectsBefore = conductor.client.stats().connects;
   const hi = conductor.inbox.take(`hi from ${quietId}`, (m) => m.from === quietId);
   const welcome = quiet.next('welcomed');
-  quiet.command({ cmd: 'greet', to: conductor.id });
+  await quiet.request('greet', { to: conductor.id });
   await hi;
   const { from } = await welcome;
   const ok = from === conductor.id && conductor.client.stats().connects === connectsBefore && conductor.client.hasConnection(quietId);

@@ -1,13 +1,14 @@
 import type { Client, ClientStats } from '@ipcm/client-core';
 import { TcpClient } from '@ipcm/client-tcp';
 import { UnixClient, removeRoute, spawnRoute } from '@ipcm/client-unix';
+import { PeerProcess } from '@ipcm/peer-process';
 import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import { Checklist } from './checklist.js';
 import { isContent } from './content.js';
-import type { PeerSettings, TransportName } from './control.js';
+import { REPORT_TIMEOUT_MS, START_TIMEOUT_MS, type DemoPeer, type PeerSettings, type TransportName } from './control.js';
 import { Inbox } from './inbox.js';
 import { ManualClock } from './manual-clock.js';
-import { PeerProcess } from './peer-process.js';
 import { bold, CROSS, red } from './style.js';
 
 /** The peer processes the demo starts. */
@@ -57,7 +58,7 @@ export class Stage {
   readonly route: string;
   readonly clock: ManualClock;
   readonly checks = new Checklist();
-  readonly peers = new Map<string, PeerProcess>();
+  readonly peers = new Map<string, PeerProcess<DemoPeer>>();
   readonly conductors: { readonly unix: Conductor; readonly tcp: Conductor; readonly small: Conductor };
   #n = 0;
   #scenes = 0;
@@ -106,16 +107,26 @@ export class Stage {
 
   /** Forks every peer of the cast at once; those that started are kept even if another failed. */
   async startPeers(): Promise<void> {
-    const started = await Promise.allSettled(CAST.map((settings) => PeerProcess.start({ ...settings, route: this.route })));
+    const started = await Promise.allSettled(
+      CAST.map((settings) =>
+        PeerProcess.start<DemoPeer>({
+          entry: path.join(__dirname, 'peer.js'),
+          settings: { ...settings, route: this.route },
+          name: settings.id,
+          startTimeoutMs: START_TIMEOUT_MS,
+          timeoutMs: REPORT_TIMEOUT_MS,
+        }),
+      ),
+    );
     const failures: string[] = [];
     for (const result of started) {
-      if (result.status === 'fulfilled') this.peers.set(result.value.id, result.value);
+      if (result.status === 'fulfilled') this.peers.set(result.value.name, result.value);
       else failures.push((result.reason as Error).message);
     }
     if (failures.length > 0) throw new Error(`peers failed to start: ${failures.join('; ')}`);
   }
 
-  peer(id: string): PeerProcess {
+  peer(id: string): PeerProcess<DemoPeer> {
     const peer = this.peers.get(id);
     if (peer === undefined) throw new Error(`no peer ${id}`);
     return peer;
@@ -182,13 +193,13 @@ export class Stage {
     await Promise.all(
       [...this.peers.values()].map(async (peer) => {
         try {
-          const { stats, exitCode } = await peer.close();
+          const { result: stats, exitCode } = await peer.close();
           const { id, transport, listen } = peer.settings;
           rows.push({ id, where: `pid ${peer.pid}`, transport, listen, stats });
           exitCodes.set(id, exitCode);
         } catch (error) {
-          peer.kill();
-          exitCodes.set(peer.id, (error as Error).message);
+          // close() has killed it
+          exitCodes.set(peer.name, (error as Error).message);
         }
       }),
     );

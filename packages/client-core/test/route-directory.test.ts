@@ -1,12 +1,13 @@
 // The route directory on real files, real Unix sockets and real processes, in
 // temporary directories. Time never passes by sleeping: the grace period is
 // expired through the injected clock.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PeerProcess } from '@ipcm/peer-process';
 import { IdInUseError, InvalidIdError, RouteError } from '../src/errors.js';
 import { hashedEntryName } from '../src/peer-name.js';
 import { unixProbe } from './helpers.js';
@@ -37,7 +38,7 @@ const later: RouteDirectoryOptions = { now: () => Date.now() + 60_000 };
 
 let base: string;
 const servers: net.Server[] = [];
-const children: ChildProcess[] = [];
+const children: PeerProcess<RouteHolder>[] = [];
 const claims: RouteClaim[] = [];
 
 beforeAll(() => {
@@ -59,12 +60,7 @@ afterEach(async () => {
   for (const server of servers.splice(0)) {
     if (server.listening) await new Promise((resolve) => server.close(resolve));
   }
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  }
+  await Promise.all(children.splice(0).map((child) => child.kill()));
   await removeRoute(base);
 });
 
@@ -112,15 +108,22 @@ function mode(file: string): number {
   return fs.lstatSync(file).mode & 0o777;
 }
 
-function startHolder(dir: string, id: string, holderMode: 'hold' | 'race'): ChildProcess {
-  const child = fork(FIXTURE, [dir, id, holderMode], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  children.push(child);
-  return child;
-}
+/** What test/fixtures/route-holder.js says (a peer on the shared harness). */
+type Outcome = { ok: true; pid: number; path: string } | { ok: false; code?: string; message: string };
+type RouteHolder = {
+  settings: { dir: string; id: string; mode: 'hold' | 'race' };
+  ready: Outcome | { loaded: true };
+  commands: { go: { args: null; reply: Outcome } };
+  event: never;
+  closed: { released: true };
+};
 
-async function nextMessage<T>(child: ChildProcess): Promise<T> {
-  const [message] = (await once(child, 'message')) as [T];
-  return message;
+/** Forks a holder of `id`; resolves once it is ready ('hold': its claim's outcome; 'race': loaded). */
+async function startHolder(dir: string, id: string, holderMode: 'hold' | 'race'): Promise<PeerProcess<RouteHolder>> {
+  const child = new PeerProcess<RouteHolder>({ entry: FIXTURE, settings: { dir, id, mode: holderMode }, execArgv: [] });
+  children.push(child);
+  await child.ready;
+  return child;
 }
 
 async function claimOf(dir: RouteDirectory, id: string, kind: 'socket' | 'address' | 'marker'): Promise<RouteClaim> {
@@ -342,11 +345,9 @@ describe('claim and release', () => {
 
 describe('stale and live holders (R16, R17)', () => {
   test('R16: an id held by a SIGKILLed process is reaped and reused', async () => {
-    const holder = startHolder(base, 'svc', 'hold');
-    const ready = await nextMessage<{ ready: boolean; ok: boolean; pid: number }>(holder);
-    expect(ready).toMatchObject({ ready: true, ok: true, pid: holder.pid });
-    holder.kill('SIGKILL');
-    await once(holder, 'exit');
+    const holder = await startHolder(base, 'svc', 'hold');
+    expect(await holder.ready).toMatchObject({ ok: true, pid: holder.pid });
+    await holder.kill('SIGKILL');
     const socketPath = path.join(base, 'svc');
     expect(fs.lstatSync(socketPath).isSocket()).toBe(true); // SIGKILL leaves the socket file
 
@@ -361,9 +362,9 @@ describe('stale and live holders (R16, R17)', () => {
   });
 
   test('R16: an id held by a live process: IdInUseError, and its socket still answers', async () => {
-    const holder = startHolder(base, 'svc', 'hold');
-    const ready = await nextMessage<{ ok: boolean; path: string }>(holder);
-    expect(ready.ok).toBe(true);
+    const holder = await startHolder(base, 'svc', 'hold');
+    const ready = (await holder.ready) as Outcome;
+    if (!ready.ok) throw new Error(`the holder could not claim: ${ready.message}`);
     for (const options of [{}, later]) {
       const dir = await RouteDirectory.open(base, options);
       const err = await rejection(dir.claim('svc', 'socket', probeOptions));
@@ -375,9 +376,7 @@ describe('stale and live holders (R16, R17)', () => {
     const entry = await (await RouteDirectory.open(base)).lookup('svc');
     expect(entry).toMatchObject({ kind: 'socket', pid: holder.pid, alive: true });
 
-    holder.send('release');
-    expect(await nextMessage(holder)).toEqual({ released: true });
-    await once(holder, 'exit');
+    expect(await holder.close()).toEqual({ exitCode: 0, signal: null, result: { released: true } });
     expect(leftovers(base)).toEqual([]);
   });
 
@@ -572,21 +571,16 @@ describe('races (R18)', () => {
     const socketPath = path.join(base, 'contested');
     await staleSocketAt(socketPath);
     await fsp.writeFile(`${socketPath}.pid`, `${await deadPid()}\n`);
-    const racers = Array.from({ length: 4 }, () => startHolder(base, 'contested', 'race'));
-    await Promise.all(racers.map((racer) => nextMessage(racer))); // all loaded
-    const outcomes = racers.map((racer) => nextMessage<{ ok: boolean; code?: string; pid?: number }>(racer));
-    for (const racer of racers) racer.send('go');
-    const results = await Promise.all(outcomes);
+    const racers = await Promise.all(Array.from({ length: 4 }, () => startHolder(base, 'contested', 'race'))); // all loaded
+    const results = await Promise.all(racers.map((racer) => racer.request('go', null)));
     const winners = results.filter((r) => r.ok);
     expect(winners).toHaveLength(1);
-    expect(results.filter((r) => !r.ok).map((r) => r.code)).toEqual(Array(3).fill('ERR_IPCM_ID_IN_USE'));
+    expect(results.flatMap((r) => (r.ok ? [] : [r.code]))).toEqual(Array(3).fill('ERR_IPCM_ID_IN_USE'));
     expect(await answers(socketPath)).toBe('hello');
     expect(fs.readFileSync(`${socketPath}.pid`, 'utf8')).toBe(`${winners[0]?.pid}`);
 
-    const winner = racers.find((racer) => racer.pid === winners[0]?.pid) as ChildProcess;
-    winner.send('release');
-    expect(await nextMessage(winner)).toEqual({ released: true });
-    await once(winner, 'exit');
+    const winner = racers.find((racer) => racer.pid === winners[0]?.pid) as PeerProcess<RouteHolder>;
+    expect(await winner.close()).toEqual({ exitCode: 0, signal: null, result: { released: true } });
     expect(leftovers(base)).toEqual([]); // no lock, guard or temp file left behind
   });
 });

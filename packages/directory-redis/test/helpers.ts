@@ -1,9 +1,8 @@
 // Small helpers shared by this package's tests.
-import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import * as path from 'node:path';
 import type { DirectoryEvent, PeerDirectory } from '@ipcm/client-core';
 import type { DirectoryTimers } from '@ipcm/directory-redis';
+import { PeerProcess } from '@ipcm/peer-process';
 
 /** The rejection of `promise`; fails the test if it resolves. */
 export async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -99,28 +98,25 @@ export class ManualTimers implements DirectoryTimers {
 
 const REGISTRANT = path.join(__dirname, 'fixtures', 'registrant.js');
 
-export interface Report {
-  readonly loaded?: true;
+/** How a registration attempt of the registrant fixture ended. */
+export interface Outcome {
   readonly won?: true;
+  readonly pid?: number;
   readonly code?: string;
   readonly message?: string;
 }
 
-/** Forks the registrant fixture (see fixtures/registrant.js). */
-export function forkRegistrant(url: string, group: string, id: string, ttlMs: number, mode: 'hold' | 'race'): ChildProcess {
-  return fork(REGISTRANT, [url, group, id, String(ttlMs), mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-}
+/** The registrant fixture (fixtures/registrant.js), a peer on the shared harness. */
+export type Registrant = {
+  readonly settings: { readonly url: string; readonly group: string; readonly id: string; readonly ttlMs: number; readonly mode: 'hold' | 'race' };
+  /** 'hold': the outcome of its registration; 'race': loaded. */
+  readonly ready: Outcome | { readonly loaded: true };
+  readonly commands: { readonly go: { readonly args: null; readonly reply: Outcome } };
+  readonly event: never;
+  readonly closed: void;
+};
 
-/** The next report from a forked registrant. */
-export async function report(child: ChildProcess): Promise<Report> {
-  const [message] = (await once(child, 'message')) as [Report];
-  return message;
-}
-
-/** SIGKILLs a child (if still running) and waits for its exit. */
-export async function killChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGKILL');
-  await exited;
+/** Forks the registrant fixture; its `ready` says when it is loaded (race) or registered (hold). */
+export function forkRegistrant(url: string, group: string, id: string, ttlMs: number, mode: 'hold' | 'race'): PeerProcess<Registrant> {
+  return new PeerProcess<Registrant>({ entry: REGISTRANT, settings: { url, group, id, ttlMs, mode } });
 }

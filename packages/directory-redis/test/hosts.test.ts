@@ -24,7 +24,7 @@ describeWithRedis('TCP peers on several hosts meet through Redis', () => {
     const started = HOSTS.flatMap((host, h) =>
       Array.from({ length: PER_HOST }, async (_, k) => {
         const id = `host${h + 2}-peer${k}`;
-        const spec: ChildSpec & { record: boolean } = {
+        const spec: ChildSpec = {
           module: FIXTURE,
           exportName: 'RedisTcpClient',
           options: { id, host, redisUrl: server.url, group, ttlMs: 5000 },

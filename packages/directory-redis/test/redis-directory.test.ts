@@ -2,7 +2,7 @@ import { ConfigError, IdInUseError, InvalidIdError, IpcmError, type Registration
 import { Redis } from 'ioredis';
 import { DirectoryUnavailableError, MAX_QUEUED_EVENTS, RedisDirectory } from '@ipcm/directory-redis';
 import { makeRedisHarness, type RedisHarness } from './harness';
-import { forkRegistrant, killChild, ManualTimers, rejection, report, watchFor } from './helpers';
+import { forkRegistrant, ManualTimers, rejection, watchFor } from './helpers';
 import { describeWithRedis, RedisServer } from './redis-server';
 
 const TCP = { transport: 'tcp', host: '127.0.0.1', port: 4000 } as const;
@@ -89,14 +89,12 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
   test('R18: processes racing for one id: exactly one wins', async () => {
     const children = [0, 1, 2].map(() => forkRegistrant(server.url, harness.group, 'raced', 5000, 'race'));
     try {
-      await Promise.all(children.map(report)); // all loaded, none registered yet
-      const outcomes = Promise.all(children.map(report));
-      for (const child of children) child.send('go');
-      const reports = await outcomes;
+      await Promise.all(children.map((child) => child.ready)); // all loaded, none registered yet
+      const reports = await Promise.all(children.map((child) => child.request('go', null)));
       expect(reports.filter((r) => r.won === true)).toHaveLength(1);
       expect(reports.filter((r) => r.code === 'ERR_IPCM_ID_IN_USE')).toHaveLength(2);
     } finally {
-      await Promise.all(children.map(killChild));
+      await Promise.all(children.map((child) => child.kill()));
     }
   });
 
@@ -105,11 +103,11 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
     const child = forkRegistrant(server.url, harness.group, 'doomed', 1000, 'hold');
     const raw = new Redis(server.url);
     try {
-      expect(await report(child)).toMatchObject({ won: true });
+      expect(await child.ready).toMatchObject({ won: true });
       const down = watchFor(watcher, (event) => event.type === 'down' && event.id === 'doomed', 10_000);
       await watcher.whenWatching();
       expect(await watcher.lookup('doomed')).toMatchObject({ listening: true });
-      await killChild(child);
+      await child.kill();
       // Redis itself says when the key goes: at most the TTL after the kill
       // (lookups are GETs, which never return an expired key).
       const remaining = await raw.pttl(`ipcm:{${harness.group}}:peer:doomed`);
@@ -123,7 +121,7 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
       await register(watcher, 'doomed');
     } finally {
       raw.disconnect();
-      await killChild(child);
+      await child.kill();
     }
   });
 

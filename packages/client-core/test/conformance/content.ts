@@ -145,15 +145,11 @@ export function defineContentSuite(target: ConformanceTarget): void {
       // 'error' listener; it reports once its reply has failed.
       const replier = await h.child('replier', {}, { mode: 'readme-reply' });
       expect(replier.ready).toMatchObject({ ready: true });
-      const report = new Promise<Record<string, unknown>>((resolve) => {
-        replier.process.on('message', (message: Record<string, unknown>) => {
-          if (message['replied'] !== undefined) resolve(message);
-        });
-      });
-      const exited = replier.exited.then(() => ({ exited: replier.process.exitCode }));
+      // A crash (the process exits first) fails the wait: the outcome says so.
+      const report = replier.next('replied').catch(async () => ({ exited: (await replier.exited, replier.process.exitCode) }));
       await asker.send('replier', 'ping');
       await asker.close(); // the replier replies only once asker's connection has ended
-      const outcome = await Promise.race([report, exited]);
+      const outcome = await report;
       // Gone from the route directory, or still listed but no longer listening.
       expect(outcome).toMatchObject({ replied: expect.stringMatching(/^ERR_IPCM_(UNKNOWN_PEER|CONNECT)$/) as unknown });
       const { stats } = await replier.command({ cmd: 'stats' });

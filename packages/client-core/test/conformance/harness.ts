@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import * as path from 'node:path';
@@ -14,6 +14,7 @@ import {
   type IpcmError,
   type Message,
 } from '@ipcm/client-core';
+import { PeerProcess, PeerProcessError } from '@ipcm/peer-process';
 
 /** What a transport package hands the conformance suite. */
 export interface ConformanceTarget {
@@ -49,48 +50,50 @@ export interface ChildSpec {
   readonly options: Record<string, unknown>;
   /** `'readme-reply'`: reply as the READMEs show, with no 'error' listener (see the fixture). */
   readonly mode?: string;
+  /** Keep what it receives, for the 'received' command. */
+  readonly record?: boolean;
 }
 
 /**
- * Forks test/fixtures/peer.js with `spec`. `ready` resolves with its first
- * report: `{ ready: true, pid, address }`, or `{ error }` when the client
- * could not be created or the process exited first. The caller kills it.
+ * Forks test/fixtures/peer.js with `spec` through the shared peer-process
+ * harness. `ready` resolves with `{ ready: true, pid, address }`, or
+ * `{ error }` (the client's error code, or why the process went) when the
+ * client could not be created. The caller kills it.
  */
 export function forkPeer(
   spec: ChildSpec,
   options: { readonly env?: NodeJS.ProcessEnv; readonly pipeStderr?: boolean } = {},
 ): ChildPeer & { readonly ready: Promise<Record<string, unknown>> } {
-  const child = fork(FIXTURE, [JSON.stringify(spec)], {
-    stdio: ['ignore', 'inherit', options.pipeStderr === true ? 'pipe' : 'inherit', 'ipc'],
+  const peer = new PeerProcess({
+    entry: FIXTURE,
+    settings: spec,
+    name: String(spec.options['id']),
+    ...(options.pipeStderr === true ? { stderr: 'pipe' as const } : {}),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
-  const exited = once(child, 'exit').then(() => undefined);
-  let seq = 0;
-  const pending = new Map<number, (reply: Record<string, unknown>) => void>();
-  const first = new Promise<Record<string, unknown>>((resolve) => pending.set(0, resolve));
-  child.on('message', (reply: Record<string, unknown>) => {
-    const id = typeof reply['seq'] === 'number' ? reply['seq'] : 0;
-    pending.get(id)?.(reply);
-    pending.delete(id);
+  const failure = (error: unknown): Record<string, unknown> => ({
+    error: error instanceof PeerProcessError ? (error.remote?.code ?? error.remote?.message ?? error.message) : String(error),
   });
   return {
-    process: child,
-    exited,
-    ready: Promise.race([first, exited.then(() => ({ error: 'exited before ready' }))]),
-    command: (message) =>
-      new Promise((resolve, reject) => {
-        const id = ++seq;
-        pending.set(id, resolve);
-        child.send({ ...message, seq: id }, (error) => error && reject(error));
-      }),
+    process: peer.process,
+    exited: peer.exited.then(() => undefined),
+    ready: peer.ready.then((ready) => ({ ready: true, pid: peer.pid, ...(ready as Record<string, unknown>) }), failure),
+    next: (type) => peer.next(type),
+    command: ({ cmd, ...args }) =>
+      (cmd === 'close' ? peer.close().then(() => ({})) : peer.request(String(cmd), args)).then(
+        (reply) => reply as Record<string, unknown>,
+        failure,
+      ),
   };
 }
 
 /** A child process running one client (see test/fixtures/peer.js). */
 export interface ChildPeer {
   readonly process: ChildProcess;
-  /** Sends a command to the child; resolves with its reply. */
+  /** Sends a command (`{ cmd, ...args }`) to the child; resolves with its reply, or `{ error }` with the code it failed with. */
   command(message: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** The next event of this type the child reported (for example 'replied'). */
+  next(type: string): Promise<Record<string, unknown>>;
   /** Resolves when the child has exited. */
   readonly exited: Promise<void>;
 }

@@ -2,11 +2,11 @@
 // Unix sockets and real processes (test/fixtures/route-holder.js claims
 // through RouteDirectory, as an IPC::Manager-layout peer would). Periodic
 // work runs on FakeTimers: time moves when the test says so.
-import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { PeerProcess } from '@ipcm/peer-process';
 import { IdInUseError, RouteError } from '../../src/errors.js';
 import { FsDirectory } from '../../src/fs-directory.js';
 import type { DirectoryEvent } from '../../src/peer-directory.js';
@@ -53,7 +53,7 @@ describeDirectoryContract('filesystem route directory', async () => {
 describe('FsDirectory', () => {
   let dir: string;
   let timers: FakeTimers;
-  const children: ChildProcess[] = [];
+  const children: PeerProcess[] = [];
   const directories: FsDirectory[] = [];
   const controllers: AbortController[] = [];
 
@@ -65,12 +65,7 @@ describe('FsDirectory', () => {
   afterEach(async () => {
     for (const controller of controllers.splice(0)) controller.abort();
     for (const directory of directories.splice(0)) await directory.close();
-    for (const child of children.splice(0)) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
-      }
-    }
+    await Promise.all(children.splice(0).map((child) => child.kill()));
     await removeRoute(dir);
   });
 
@@ -87,11 +82,10 @@ describe('FsDirectory', () => {
   }
 
   /** Forks a process that claims `id` as a socket and listens; resolves when it has published. */
-  async function holder(id: string): Promise<ChildProcess> {
-    const child = fork(FIXTURE, [dir, id, 'hold'], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  async function holder(id: string): Promise<PeerProcess> {
+    const child = new PeerProcess({ entry: FIXTURE, settings: { dir, id, mode: 'hold' }, execArgv: [] });
     children.push(child);
-    const [report] = (await once(child, 'message')) as [{ ok: boolean; code?: string }];
-    expect(report).toMatchObject({ ok: true });
+    expect(await child.ready).toMatchObject({ ok: true });
     return child;
   }
 
@@ -126,8 +120,7 @@ describe('FsDirectory', () => {
     const up = await nextMatching(events, (event) => event.type === 'up');
     expect(up).toEqual({ type: 'up', id: 'svc', location: { id: 'svc', listening: true, path: directory.route.entryPath('svc') } });
 
-    child.kill('SIGKILL');
-    await once(child, 'exit');
+    await child.kill('SIGKILL');
     // The socket file and D.pid stay: no filesystem event says the holder died.
     await expect(fsp.lstat(directory.route.entryPath('svc'))).resolves.toBeDefined();
     timers.advance(1000);
