@@ -278,6 +278,26 @@ export class ClientEngine<T extends PeerTypes = PeerTypes>
   }
 
   /**
+   * Where a promise returned by a listener goes when it rejects (the client
+   * is an EventEmitter with `captureRejections`), so the reply pattern
+   * `client.on('message', async (m) => { await client.send(m.from, ...) })`
+   * cannot crash the process when the requester has left. A coded error (a
+   * failed send) is handled like every peer-level error: emitted as
+   * `'error'` when there is a listener, else only counted in
+   * `stats().errors`. Anything else is the application's own bug: it is
+   * rethrown as an uncaught exception, as a listener that throws
+   * synchronously is (see {@link emit}); so is a rejection from an `'error'`
+   * listener, which must not loop back to itself.
+   */
+  listenerRejected(error: unknown, event: unknown): void {
+    if (error instanceof IpcmError && event !== 'error') {
+      this.reportError(error);
+      return;
+    }
+    throw error;
+  }
+
+  /**
    * A peer-level error: counted in `stats().errors`, and emitted as
    * `'error'` when someone listens. It never crashes the process: without
    * a listener it is only counted (and carried by the 'disconnect' event).

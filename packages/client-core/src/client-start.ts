@@ -7,12 +7,10 @@ import type { Registration } from './peer-directory.js';
 import type { EntryProbe } from './route-types.js';
 
 /**
- * A client's start: claims the id in the directory (made from `route` and
- * the configured peers unless `directory` was given), starts listening and
- * publishes where the client can be reached. An aborted `signal` stops the
- * start between its steps: what was opened is closed, the claim released,
- * and it rejects with `signal.reason` (aborted once open: the client's
- * `destroy` runs first).
+ * A client's start (see `Client.start`): open the directory, claim the id,
+ * listen, publish the address, watch for the claim being lost. Each step
+ * that fails or is aborted undoes the ones before it; an abort once open
+ * runs the client's `destroy` first.
  */
 export async function startClient<T extends PeerTypes>(
   engine: ClientEngine<T>,

@@ -1,18 +1,10 @@
 import { EventEmitter } from 'node:events';
-import {
-  closeIdleConnections,
-  connections,
-  disconnectConnection,
-  hasConnection,
-  lastActivity,
-  type ConnectionRoleMethods,
-} from '@ipcm/connection-role';
+import { closeIdleConnections, connections, disconnectConnection, hasConnection, lastActivity, type ConnectionRoleMethods } from '@ipcm/connection-role';
 import { broadcast, type BroadcastResult } from './broadcast.js';
 import { ClientEngine } from './client-engine.js';
 import type { ClientEvents } from './client-events.js';
 import { startClient } from './client-start.js';
 import type { ClientStats } from './client-stats.js';
-import { IpcmError } from './errors.js';
 import type { MessageQueue } from './message-queue.js';
 import type { Message } from './message.js';
 import type { ClientOptions, SendOptions } from './options.js';
@@ -25,32 +17,26 @@ import type { RequestOptions } from './requests.js';
 import type { HandleOptions, RequestHandler } from './responder.js';
 import type { RouteAddress } from './route-types.js';
 import { publishSend } from './diagnostics.js';
-import { closeClient, destroyClient } from './shutdown.js';
+import { closeClient, destroyClient, type CloseOptions } from './shutdown.js';
 import type { Transport } from './transport.js';
 
 export type { BroadcastResult } from './broadcast.js';
-
-/** Options of `close()`. */
-export interface CloseOptions {
-  /** Aborting it turns the graceful close into `destroy()` (at once, or in progress). */
-  signal?: AbortSignal | undefined;
-}
+export type { CloseOptions } from './shutdown.js';
 
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
  * transport (see {@link Transport}) and a factory; users normally meet it as
  * `UnixClient` or `TcpClient`.
  *
- * Connections live in one {@link ConnCache} (total capacity
+ * Connections live in one `ConnCache` (total capacity
  * `maxConnections`, per-direction capacities `maxOutbound`/`maxInbound`) and
  * the `@ipcm/connection-role` operations (`hasConnection`, `connections`,
  * `disconnectConnection`, `lastActivity`, `closeIdleConnections`) work over
  * it; there is no second table.
  *
- * This class is the facade: what a client is made of (its collaborators and
- * their shared state) is the {@link ClientEngine} it holds, built once in
- * the constructor; the start and shutdown sequences are `client-start.ts`
- * and `shutdown.ts`.
+ * This class is a facade over the {@link ClientEngine} it builds once: what
+ * a client is made of. The start and shutdown sequences are in
+ * `client-start.ts` and `shutdown.ts`.
  */
 export class Client<T extends PeerTypes = PeerTypes>
   extends EventEmitter<ClientEvents<ContentOf<T>>>
@@ -71,12 +57,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `optionNames` are the options the subclass adds to {@link ClientOptions};
    * any other unknown option is refused (`ERR_IPCM_INVALID_OPTION`).
    */
-  protected constructor(
-    options: ClientOptions,
-    transport: Transport,
-    optionNames: Iterable<string> = [],
-    configuredPeers?: PeerDirectory,
-  ) {
+  protected constructor(options: ClientOptions, transport: Transport, optionNames: Iterable<string> = [], configuredPeers?: PeerDirectory) {
     // A rejected promise returned by a listener comes back to
     // [captureRejectionSymbol] below instead of crashing the process.
     super({ captureRejections: true });
@@ -192,11 +173,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   }
 
   /** As {@link request}, but resolves with the whole reply message (`content.response` is the value). */
-  requestMessage(
-    peerId: string,
-    value: RequestOf<T>,
-    options?: RequestOptions,
-  ): Promise<Message<ResponseContent<ResponseOf<T>>>> {
+  requestMessage(peerId: string, value: RequestOf<T>, options?: RequestOptions): Promise<Message<ResponseContent<ResponseOf<T>>>> {
     return this.#engine.requests.requestMessage(peerId, value, options);
   }
 
@@ -244,24 +221,9 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   // ---- receiving ----------------------------------------------------------
 
-  /**
-   * Where a promise returned by a listener goes when it rejects (the client
-   * is an EventEmitter with `captureRejections`), so the reply pattern
-   * `client.on('message', async (m) => { await client.send(m.from, ...) })`
-   * cannot crash the process when the requester has left. A coded error (a
-   * failed send) is handled like every peer-level error: emitted as
-   * `'error'` when there is a listener, else only counted in
-   * `stats().errors`. Anything else is the application's own bug: it is
-   * rethrown as an uncaught exception, as a listener that throws
-   * synchronously is (see `ClientEngine.emit`); so is a rejection from an `'error'`
-   * listener, which must not loop back to itself.
-   */
+  /** Where a listener's rejected promise goes (the client is an EventEmitter with `captureRejections`): see `ClientEngine.listenerRejected`. */
   override [EventEmitter.captureRejectionSymbol](error: unknown, event: unknown, ..._args: unknown[]): void {
-    if (error instanceof IpcmError && event !== 'error') {
-      this.#engine.reportError(error);
-      return;
-    }
-    throw error;
+    this.#engine.listenerRejected(error, event);
   }
 
   /**
@@ -429,7 +391,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * An aborted `signal` turns the close into {@link destroy}.
    */
   close(options?: CloseOptions): Promise<void> {
-    return closeClient(this.#engine, options?.signal, () => this.destroy());
+    return closeClient(this.#engine, options, () => this.destroy());
   }
 
   /**

@@ -4,6 +4,12 @@ import { debugLifecycle } from './diagnostics.js';
 import type { IpcmError } from './errors.js';
 import type { PeerTypes } from './peer-types.js';
 
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Aborting it turns the graceful close into `destroy()` (at once, or in progress). */
+  signal?: AbortSignal | undefined;
+}
+
 /**
  * A client's graceful close (see `Client.close`): begins the shutdown once;
  * an aborted `signal` turns it into `destroy` (the client's `destroy()`), at
@@ -11,9 +17,10 @@ import type { PeerTypes } from './peer-types.js';
  */
 export function closeClient<T extends PeerTypes>(
   engine: ClientEngine<T>,
-  signal: AbortSignal | undefined,
+  options: CloseOptions | undefined,
   destroy: () => Promise<void>,
 ): Promise<void> {
+  const signal = options?.signal;
   if (signal?.aborted) return destroy();
   engine.shutdown ??= shutdown(engine, false);
   if (signal !== undefined && engine.state !== 'closed') {
