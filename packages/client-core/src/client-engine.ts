@@ -27,7 +27,7 @@ import { encodeValueFrame, jsonSerializer, type Serializer } from './serializer.
 import type { Transport, TransportListener } from './transport.js';
 
 /** Where a client is in its life: start() opens it, close()/destroy() close it. */
-export type ClientState = 'starting' | 'open' | 'closing' | 'closed';
+type ClientState = 'starting' | 'open' | 'closing' | 'closed';
 
 /**
  * What one client is made of, built once: its settings, clock and timers,
@@ -39,7 +39,9 @@ export type ClientState = 'starting' | 'open' | 'closing' | 'closed';
  * It is the one context every collaborator is handed: it is the host each
  * of them declares it needs (the compiler checks that it is all of them),
  * so none takes a list of callbacks. The `Client` facade holds it and
- * delegates to it.
+ * delegates to it. Its state is plain fields for the package's modules
+ * that move it (start, shutdown); the engine itself is not exported, and a
+ * client keeps it in a `#private` field.
  */
 export class ClientEngine<T extends PeerTypes = PeerTypes>
   implements DialerHost, AcceptorHost, SenderHost, InboxHost, ConnectionLifecycleHost, PeerWatchHost
