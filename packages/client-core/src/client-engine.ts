@@ -279,18 +279,7 @@ export class ClientEngine<T extends PeerTypes = PeerTypes>
     }
   }
 
-  /**
-   * Where a promise returned by a listener goes when it rejects (the client
-   * is an EventEmitter with `captureRejections`), so the reply pattern
-   * `client.on('message', async (m) => { await client.send(m.from, ...) })`
-   * cannot crash the process when the requester has left. A coded error (a
-   * failed send) is handled like every peer-level error: emitted as
-   * `'error'` when there is a listener, else only counted in
-   * `stats().errors`. Anything else is the application's own bug: it is
-   * rethrown as an uncaught exception, as a listener that throws
-   * synchronously is (see {@link emit}); so is a rejection from an `'error'`
-   * listener, which must not loop back to itself.
-   */
+  /** A listener's promise rejected: see the client's `[captureRejectionSymbol]` for where it goes. */
   listenerRejected(error: unknown, event: unknown): void {
     if (error instanceof IpcmError && event !== 'error') {
       this.reportError(error);

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { ConnCache } from '@ipcm/conncache';
 import { closeIdleConnections, connections, disconnectConnection, hasConnection, lastActivity, type ConnectionRoleMethods } from '@ipcm/connection-role';
 import { broadcast, type BroadcastResult } from './broadcast.js';
 import { ClientEngine } from './client-engine.js';
@@ -28,15 +29,11 @@ export type { CloseOptions } from './shutdown.js';
  * transport (see {@link Transport}) and a factory; users normally meet it as
  * `UnixClient` or `TcpClient`.
  *
- * Connections live in one `ConnCache` (total capacity
+ * Connections live in one {@link ConnCache} (total capacity
  * `maxConnections`, per-direction capacities `maxOutbound`/`maxInbound`) and
  * the `@ipcm/connection-role` operations (`hasConnection`, `connections`,
  * `disconnectConnection`, `lastActivity`, `closeIdleConnections`) work over
  * it; there is no second table.
- *
- * This class is a facade over the {@link ClientEngine} it builds once: what
- * a client is made of. The start and shutdown sequences are in
- * `client-start.ts` and `shutdown.ts`.
  */
 export class Client<T extends PeerTypes = PeerTypes>
   extends EventEmitter<ClientEvents<ContentOf<T>>>
@@ -49,6 +46,8 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** Whether this client accepts connections. */
   readonly listening: boolean;
 
+  // What this client is made of, built once (client-engine.ts); the start
+  // and shutdown sequences are client-start.ts and shutdown.ts.
   readonly #engine: ClientEngine<T>;
 
   /**
@@ -221,7 +220,18 @@ export class Client<T extends PeerTypes = PeerTypes>
 
   // ---- receiving ----------------------------------------------------------
 
-  /** Where a listener's rejected promise goes (the client is an EventEmitter with `captureRejections`): see `ClientEngine.listenerRejected`. */
+  /**
+   * Where a promise returned by a listener goes when it rejects (the client
+   * is an EventEmitter with `captureRejections`), so the reply pattern
+   * `client.on('message', async (m) => { await client.send(m.from, ...) })`
+   * cannot crash the process when the requester has left. A coded error (a
+   * failed send) is handled like every peer-level error: emitted as
+   * `'error'` when there is a listener, else only counted in
+   * `stats().errors`. Anything else is the application's own bug: it is
+   * rethrown as an uncaught exception, as a listener that throws
+   * synchronously is (see `ClientEngine.emit`); so is a rejection from an `'error'`
+   * listener, which must not loop back to itself.
+   */
   override [EventEmitter.captureRejectionSymbol](error: unknown, event: unknown, ..._args: unknown[]): void {
     this.#engine.listenerRejected(error, event);
   }
