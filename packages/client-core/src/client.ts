@@ -1,56 +1,28 @@
 import { EventEmitter } from 'node:events';
-import { performance } from 'node:perf_hooks';
-import { ConnCache } from '@ipcm/conncache';
-import {
-  closeIdleConnections,
-  connections,
-  disconnectConnection,
-  hasConnection,
-  lastActivity,
-  type ConnectionHost,
-  type ConnectionRoleMethods,
-} from '@ipcm/connection-role';
-import { ClientClosedError, IpcmError, IdInUseError } from './errors.js';
+import type { ConnCache } from '@ipcm/conncache';
+import { closeIdleConnections, connections, disconnectConnection, hasConnection, lastActivity, type ConnectionRoleMethods } from '@ipcm/connection-role';
+import { broadcast, type BroadcastResult } from './broadcast.js';
+import { ClientEngine } from './client-engine.js';
 import type { ClientEvents } from './client-events.js';
-import { ClientCounters, type ClientStats } from './client-stats.js';
-import { MessageEncoder } from './message-encoder.js';
-import { reachable } from './peer-locator.js';
-import { PeerWatch, type WaitForPeerOptions } from './peer-watch.js';
-import { Acceptor } from './acceptor.js';
-import { ConnectionLifecycle, setRef } from './connection-lifecycle.js';
-import { Dialer } from './dialer.js';
-import { Sender } from './sender.js';
-import { openDirectory, releaseClaim } from './client-directory.js';
-import { Inbox } from './inbox.js';
-import { MessageQueue } from './message-queue.js';
+import { startClient } from './client-start.js';
+import type { ClientStats } from './client-stats.js';
+import type { MessageQueue } from './message-queue.js';
 import type { Message } from './message.js';
-import { PeerConnection, type Direction } from './peer-connection.js';
-import type { PeerDirectory, Registration } from './peer-directory.js';
-import type { EntryProbe, RouteAddress } from './route-types.js';
-import { encodeValueFrame, jsonSerializer, type Serializer } from './serializer.js';
-import { realTimers, type ClientOptions, type Clock, type SendOptions, type Timers } from './options.js';
-import type { Transport, TransportListener } from './transport.js';
-import { checkOptions, type ResolvedOptions } from './check-options.js';
-import { createRoleHost } from './role-host.js';
-import { debugLifecycle, diag, publishSend } from './diagnostics.js';
+import type { ClientOptions, SendOptions } from './options.js';
+import type { PeerDirectory } from './peer-directory.js';
+import { reachable } from './peer-locator.js';
 import type { ContentOf, PeerTypes, RequestOf, ResponseOf } from './peer-types.js';
-import { RequestTable, type RequestOptions } from './requests.js';
-import { Responder, type HandleOptions, type RequestHandler } from './responder.js';
+import type { WaitForPeerOptions } from './peer-watch.js';
 import type { ResponseContent } from './request-wire.js';
+import type { RequestOptions } from './requests.js';
+import type { HandleOptions, RequestHandler } from './responder.js';
+import type { RouteAddress } from './route-types.js';
+import { publishSend } from './diagnostics.js';
+import { closeClient, destroyClient, type CloseOptions } from './shutdown.js';
+import type { Transport } from './transport.js';
 
-/** The outcome of a broadcast for one peer. */
-export interface BroadcastResult {
-  readonly sent: boolean;
-  readonly error?: Error;
-}
-
-/** Options of `close()`. */
-export interface CloseOptions {
-  /** Aborting it turns the graceful close into `destroy()` (at once, or in progress). */
-  signal?: AbortSignal | undefined;
-}
-
-type ClientState = 'starting' | 'open' | 'closing' | 'closed';
+export type { BroadcastResult } from './broadcast.js';
+export type { CloseOptions } from './shutdown.js';
 
 /**
  * The transport-agnostic client engine. A transport package wraps it with a
@@ -74,53 +46,9 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** Whether this client accepts connections. */
   readonly listening: boolean;
 
-  readonly #options: ResolvedOptions;
-  readonly #transport: Transport;
-  readonly #clock: Clock;
-  readonly #timers: Timers;
-  /** Peers a transport package configures (TCP's `peers`), looked up before the directory. */
-  readonly #configuredPeers: PeerDirectory | undefined;
-  readonly #serializer: Serializer;
-  readonly #cache: ConnCache<PeerConnection, Direction, string>;
-  /** Dialling, and which connection a send to a peer goes over. */
-  readonly #dialer: Dialer;
-  /** Set by destroy(): nothing is flushed or completed any more. */
-  #forced = false;
-  /** Accepted connections until their hello (R10, R38). */
-  readonly #acceptor: Acceptor;
-  /** Every socket not yet closed, so close() can wait for them. */
-  readonly #sockets = new Set<PeerConnection>();
-  /** Each connection's life from its socket to its close: wiring, caching, retiring. */
-  readonly #lifecycle: ConnectionLifecycle;
-  /** Messages from peers on their way to the application (queue, pause/resume, delivery). */
-  readonly #inbox: Inbox;
-  readonly #roleHost: ConnectionHost<string>;
-  /** Added to the monotonic clock to give epoch milliseconds. */
-  readonly #epochOffset: number;
-
-  #state: ClientState = 'starting';
-  #directory: PeerDirectory | undefined;
-  /** The directory was made from the `route`/`peers` shorthands: close() closes it. */
-  #ownsDirectory = false;
-  #registration: Registration | undefined;
-  /** waitForPeer() and the watch behind 'peer' events. */
-  readonly #peerWatch: PeerWatch;
-  /** The listener closed because the id was lost (see #onLost). */
-  #lostListenerClosed: Promise<void> | undefined;
-  #listener: TransportListener | undefined;
-  #closed: Promise<void> | undefined;
-  readonly #helloFrame: Buffer;
-  readonly #requests: RequestTable<RequestOf<T>, ResponseOf<T>>;
-  readonly #responder: Responder<RequestOf<T>, ResponseOf<T>>;
-  /** False after unref(): the listener and sockets do not keep the process alive. */
-  #refed = true;
-  /** True while a graceful close waits for running handlers: their answers (and sends) still go out. */
-  #answering = false;
-
-  readonly #counters = new ClientCounters();
-  readonly #encoder: MessageEncoder;
-  /** The send path: route, dial, room or wait (R35). */
-  readonly #sender: Sender;
+  // What this client is made of, built once (client-engine.ts); the start
+  // and shutdown sequences are client-start.ts and shutdown.ts.
+  readonly #engine: ClientEngine<T>;
 
   /**
    * Use a transport package's factory (`UnixClient.create`, ...) or
@@ -128,158 +56,14 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `optionNames` are the options the subclass adds to {@link ClientOptions};
    * any other unknown option is refused (`ERR_IPCM_INVALID_OPTION`).
    */
-  protected constructor(
-    options: ClientOptions,
-    transport: Transport,
-    optionNames: Iterable<string> = [],
-    configuredPeers?: PeerDirectory,
-  ) {
+  protected constructor(options: ClientOptions, transport: Transport, optionNames: Iterable<string> = [], configuredPeers?: PeerDirectory) {
     // A rejected promise returned by a listener comes back to
     // [captureRejectionSymbol] below instead of crashing the process.
     super({ captureRejections: true });
-    this.#options = checkOptions(options, optionNames);
-    this.id = this.#options.id;
-    this.route = this.#options.route;
-    this.listening = this.#options.listen;
-    this.#transport = transport;
-    this.#clock = this.#options.clock ?? performance;
-    this.#timers = this.#options.timers ?? realTimers;
-    this.#configuredPeers = configuredPeers;
-    this.#serializer = this.#options.serializer ?? jsonSerializer;
-    this.#epochOffset = Date.now() - this.#clock.now();
-    this.#encoder = new MessageEncoder(this.id, this.#serializer, this.#options.maxFrameBytes);
-    this.#helloFrame = encodeValueFrame({ ...transport.helloFields?.(), hello: this.id }, this.#serializer);
-    this.#cache = new ConnCache<PeerConnection, Direction, string>({
-      totalCapacity: this.#options.maxConnections,
-      capacities: { outbound: this.#options.maxOutbound, inbound: this.#options.maxInbound },
-      clock: this.#clock,
-      // Prefer to evict connections with nothing left to write (R29).
-      isEvictable: (record) => record.conn.flushed,
-      dispose: (conn, reason) => this.#lifecycle.retire(conn, reason),
-    });
-    this.#roleHost = createRoleHost(this.#cache, {
-      now: () => this.#clock.now() + this.#epochOffset,
-      toEpoch: (monotonic) => monotonic + this.#epochOffset,
-    });
-    this.#requests = new RequestTable<RequestOf<T>, ResponseOf<T>>({
-      send: (peerId, content) => this.#sender.send(peerId, content, false),
-      clientId: this.id,
-      maxPendingRequests: this.#options.maxPendingRequests,
-      timeoutMs: this.#options.requestTimeoutMs,
-      // Real timers follow ref()/unref() as the sockets do.
-      timers: this.#options.timers ?? {
-        setTimeout: (callback, ms) => {
-          const timer = setTimeout(callback, ms);
-          if (!this.#refed) timer.unref();
-          return timer;
-        },
-        clearTimeout: realTimers.clearTimeout,
-      },
-    });
-    this.#responder = new Responder<RequestOf<T>, ResponseOf<T>>({
-      send: (peerId, content) => this.#sender.send(peerId, content, false),
-      // Handler failures come as ERR_IPCM_HANDLER and failed answers with the
-      // send's coded error; anything else is a bug, surfaced as uncaught.
-      onError: (error, peerId) => {
-        if (error instanceof IpcmError) this.#reportError(error, peerId);
-        else
-          process.nextTick(() => {
-            throw error;
-          });
-      },
-      // A handler finished: reading resumes if it paused for running handlers.
-      onSettled: () => this.#inbox.handlerSettled(),
-    });
-    this.#inbox = new Inbox(
-      {
-        id: this.id,
-        serializer: this.#serializer,
-        sockets: this.#sockets,
-        counters: this.#counters,
-        requests: this.#requests,
-        responder: this.#responder,
-        hasMessageListeners: () => this.listenerCount('message') > 0,
-        emitMessage: (message) => this.#emit('message', message as Message<ContentOf<T>>),
-        fail: (conn, error) => this.#lifecycle.fail(conn, error),
-        reportError: (error) => this.#reportError(error),
-      },
-      this.#options.maxQueuedMessages,
-    );
-    this.#dialer = new Dialer({
-      id: this.id,
-      options: this.#options,
-      timers: this.#timers,
-      transport,
-      cache: this.#cache,
-      counters: this.#counters,
-      helloFrame: this.#helloFrame,
-      isForced: () => this.#forced,
-      directory: () => this.directory,
-      closedError: () => this.#closedError(),
-      adopt: (conn, socket) => this.#lifecycle.adopt(conn, socket),
-      wire: (conn) => this.#lifecycle.wire(conn),
-      cacheConnection: (conn, peerId) => this.#lifecycle.cacheConnection(conn, 'outbound', peerId),
-    });
-    this.#sender = new Sender({
-      options: this.#options,
-      encoder: this.#encoder,
-      dialer: this.#dialer,
-      counters: this.#counters,
-      canSend: () => this.#state === 'open' || this.#answering,
-      closedError: () => this.#closedError(),
-    });
-    this.#acceptor = new Acceptor({
-      id: this.id,
-      options: this.#options,
-      timers: this.#timers,
-      transport,
-      serializer: this.#serializer,
-      cache: this.#cache,
-      counters: this.#counters,
-      isClosed: () => this.closed,
-      isPaused: () => this.#inbox.paused,
-      adopt: (conn, socket) => this.#lifecycle.adopt(conn, socket),
-      wire: (conn) => this.#lifecycle.wire(conn),
-      fail: (conn, error) => this.#lifecycle.fail(conn, error),
-      cacheConnection: (conn, peerId) => this.#lifecycle.cacheConnection(conn, 'inbound', peerId),
-    });
-    this.#lifecycle = new ConnectionLifecycle({
-      id: this.id,
-      options: this.#options,
-      transport,
-      cache: this.#cache,
-      sockets: this.#sockets,
-      counters: this.#counters,
-      inbox: this.#inbox,
-      dialer: this.#dialer,
-      acceptor: this.#acceptor,
-      requests: this.#requests,
-      isRefed: () => this.#refed,
-      directory: () => this.#directory,
-      emitConnect: (event) => this.#emit('connect', event),
-      emitDisconnect: (event) => this.#emit('disconnect', event),
-      reportError: (error) => this.#reportError(error),
-    });
-    this.#peerWatch = new PeerWatch({
-      id: this.id,
-      transport,
-      timers: this.#timers,
-      isClosed: () => this.closed,
-      directory: () => this.directory,
-      describeDirectory: () => this.#directory?.description ?? 'the directory',
-      closedError: () => this.#closedError(),
-      emitPeer: (event) => this.#emit('peer', event),
-      reportError: (error) => this.#reportError(error),
-    });
-    // Messages queued while nobody listened go to the first 'message' listener.
-    (this as EventEmitter).on('newListener', (event: string | symbol) => {
-      if (event === 'message' && this.#inbox.queue.length > 0) process.nextTick(() => this.#inbox.flushToListeners());
-      if (event === 'peer' && !this.#peerWatch.watching) this.#peerWatch.start();
-    });
-    // The directory is watched only while someone listens for 'peer'.
-    (this as EventEmitter).on('removeListener', (event: string | symbol) => {
-      if (event === 'peer' && this.listenerCount('peer') === 0) this.#peerWatch.stop();
-    });
+    this.#engine = new ClientEngine<T>(this, options, transport, optionNames, configuredPeers);
+    this.id = this.#engine.id;
+    this.route = this.#engine.options.route;
+    this.listening = this.#engine.options.listen;
   }
 
   /**
@@ -290,71 +74,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * it rejects with `signal.reason`.
    */
   protected async start(signal?: AbortSignal): Promise<void> {
-    signal?.throwIfAborted();
-    const { id, route, listen } = this.#options;
-    const transport = this.#transport;
-    const probe: EntryProbe = (target) => transport.probe(target);
-    const { directory, owned } = await openDirectory(this.#options.directory, this.#configuredPeers, route, probe, this.#timers);
-    if (owned) this.#ownsDirectory = true;
-    this.#directory = directory;
-    let registration: Registration;
-    try {
-      registration = await directory.register(id, listen ? transport.entryKind : 'marker', {
-        probe,
-        authenticated: transport.authenticated === true,
-      });
-    } catch (error) {
-      this.#state = 'closed';
-      if (this.#ownsDirectory) await directory.close();
-      throw error;
-    }
-    this.#registration = registration;
-    try {
-      signal?.throwIfAborted();
-      if (listen) {
-        this.#listener = await transport.listen(registration.path, (socket) => this.#acceptor.accept(socket));
-        debugLifecycle('listen', { clientId: id });
-        await registration.publish(this.#listener.address);
-      } else {
-        await registration.publish();
-      }
-      signal?.throwIfAborted();
-    } catch (error) {
-      this.#state = 'closed';
-      await this.#listener?.close();
-      for (const conn of this.#sockets) conn.socket?.destroy(); // accepted while starting
-      await registration.release();
-      if (this.#ownsDirectory) await directory.close();
-      throw error;
-    }
-    const lost = registration.lost;
-    if (lost.aborted) this.#onLost(lost.reason);
-    else lost.addEventListener('abort', () => this.#onLost(lost.reason), { once: true });
-    this.#state = 'open';
-    if (signal?.aborted) {
-      await this.destroy().catch(() => undefined);
-      throw signal.reason;
-    }
-  }
-
-  /**
-   * The directory could no longer keep this client's id (another process
-   * took it over, a TTL key was lost and someone else claimed it): the
-   * client reports an `IdInUseError` on `'error'` and stops accepting
-   * connections as that id (its listener closes). Connections already open
-   * keep working, and sends still dial; `close()` then releases nothing it
-   * no longer holds.
-   */
-  #onLost(reason: unknown): void {
-    if (this.closed) return;
-    this.#reportError(
-      reason instanceof IpcmError
-        ? reason
-        : new IdInUseError(`${JSON.stringify(this.id)} is no longer held in ${this.directory.description}`, { cause: reason }),
-    );
-    const listener = this.#listener;
-    this.#listener = undefined;
-    this.#lostListenerClosed = listener?.close().catch(() => undefined);
+    return startClient(this.#engine, signal, () => this.destroy());
   }
 
   /**
@@ -362,13 +82,12 @@ export class Client<T extends PeerTypes = PeerTypes>
    * option, or the one made from `route` (and a TCP client's `peers`).
    */
   get directory(): PeerDirectory {
-    if (this.#directory === undefined) throw this.#closedError();
-    return this.#directory;
+    return this.#engine.directory();
   }
 
   /** Where this client listens: its socket path or address, as the transport reports it. */
   get address(): RouteAddress | string | undefined {
-    return this.#listener?.address ?? this.#registration?.path;
+    return this.#engine.listener?.address ?? this.#engine.registration?.path;
   }
 
   // ---- sending ------------------------------------------------------------
@@ -411,7 +130,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    */
   send(peerId: string, content: ContentOf<T>, options?: SendOptions): Promise<void> {
     publishSend(this.id, peerId, content);
-    return this.#sender.send(peerId, content, false, options);
+    return this.#engine.sender.send(peerId, content, false, options);
   }
 
   /**
@@ -422,42 +141,8 @@ export class Client<T extends PeerTypes = PeerTypes>
    * the content cannot be sent to anyone (`ERR_IPCM_BAD_CONTENT`,
    * `ERR_IPCM_FRAME_TOO_LARGE`).
    */
-  async broadcast(content: ContentOf<T>): Promise<Map<string, BroadcastResult>> {
-    if (this.#state !== 'open') throw this.#closedError();
-    // Content that no peer could be sent is refused once, before anything is written.
-    this.#encoder.encode('', content, true);
-    // Peers we are connected to need no look-up; only the others are
-    // inspected (alive, listening on our transport).
-    const targets = new Set<string>();
-    for (const record of this.#cache.records()) targets.add(record.key);
-    for (const peerId of this.#dialer.dialing.keys()) targets.add(peerId);
-    // The directory lists only live peers (its liveness rule, not ours).
-    // Where it can name its ids cheaply, only the peers we have no
-    // connection to are looked up (a broadcast to 5,000 connected peers
-    // then costs one readdir, not 5,000 liveness checks).
-    const directory = this.directory;
-    const locations =
-      directory.ids === undefined
-        ? await directory.list()
-        : await Promise.all(
-            (await directory.ids()).filter((id) => !targets.has(id) && id !== this.id).map((id) => directory.lookup(id)),
-          );
-    for (const location of locations) {
-      if (location !== undefined && reachable(location, this.#transport)) targets.add(location.id);
-    }
-    targets.delete(this.id);
-    const results = new Map<string, BroadcastResult>();
-    await Promise.all(
-      [...targets].map(async (peerId) => {
-        try {
-          await this.#sender.send(peerId, content, true);
-          results.set(peerId, { sent: true });
-        } catch (error) {
-          results.set(peerId, { sent: false, error: error as Error });
-        }
-      }),
-    );
-    return results;
+  broadcast(content: ContentOf<T>): Promise<Map<string, BroadcastResult>> {
+    return broadcast(this.#engine, content);
   }
 
   // ---- requests and responses ---------------------------------------------
@@ -483,16 +168,12 @@ export class Client<T extends PeerTypes = PeerTypes>
    * ```
    */
   request(peerId: string, value: RequestOf<T>, options?: RequestOptions): Promise<ResponseOf<T>> {
-    return this.#requests.request(peerId, value, options);
+    return this.#engine.requests.request(peerId, value, options);
   }
 
   /** As {@link request}, but resolves with the whole reply message (`content.response` is the value). */
-  requestMessage(
-    peerId: string,
-    value: RequestOf<T>,
-    options?: RequestOptions,
-  ): Promise<Message<ResponseContent<ResponseOf<T>>>> {
-    return this.#requests.requestMessage(peerId, value, options);
+  requestMessage(peerId: string, value: RequestOf<T>, options?: RequestOptions): Promise<Message<ResponseContent<ResponseOf<T>>>> {
+    return this.#engine.requests.requestMessage(peerId, value, options);
   }
 
   /**
@@ -515,8 +196,8 @@ export class Client<T extends PeerTypes = PeerTypes>
    * ```
    */
   handle(handler: RequestHandler<RequestOf<T>, ResponseOf<T>> | null, options?: HandleOptions): this {
-    const expose = options?.exposeErrorDetails ?? this.#options.exposeErrorDetails;
-    this.#responder.handle(handler, { exposeErrorDetails: expose });
+    const expose = options?.exposeErrorDetails ?? this.#engine.options.exposeErrorDetails;
+    this.#engine.responder.handle(handler, { exposeErrorDetails: expose });
     return this;
   }
 
@@ -527,37 +208,17 @@ export class Client<T extends PeerTypes = PeerTypes>
    * process alive until `close()`.
    */
   unref(): this {
-    this.#refed = false;
-    this.#listener?.unref?.();
-    for (const conn of this.#sockets) setRef(conn.socket, false);
+    this.#engine.keepAlive(false);
     return this;
   }
 
   /** Undoes {@link unref}: the client keeps the process alive again. */
   ref(): this {
-    this.#refed = true;
-    this.#listener?.ref?.();
-    for (const conn of this.#sockets) setRef(conn.socket, true);
+    this.#engine.keepAlive(true);
     return this;
   }
 
   // ---- receiving ----------------------------------------------------------
-
-  /**
-   * Emits an event to the application. A listener that throws is the
-   * application's bug, not the peer's: it must not be taken for bad input
-   * (and close the peer's connection) or break the engine mid-operation, so
-   * it is rethrown on its own, as an uncaught exception.
-   */
-  #emit<E extends keyof ClientEvents>(event: E, ...args: ClientEvents<ContentOf<T>>[E]): void {
-    try {
-      (this.emit as (event: E, ...args: ClientEvents<ContentOf<T>>[E]) => boolean)(event, ...args);
-    } catch (error) {
-      process.nextTick(() => {
-        throw error;
-      });
-    }
-  }
 
   /**
    * Where a promise returned by a listener goes when it rejects (the client
@@ -568,15 +229,11 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `'error'` when there is a listener, else only counted in
    * `stats().errors`. Anything else is the application's own bug: it is
    * rethrown as an uncaught exception, as a listener that throws
-   * synchronously is (see #emit); so is a rejection from an `'error'`
+   * synchronously is (see `ClientEngine.emit`); so is a rejection from an `'error'`
    * listener, which must not loop back to itself.
    */
   override [EventEmitter.captureRejectionSymbol](error: unknown, event: unknown, ..._args: unknown[]): void {
-    if (error instanceof IpcmError && event !== 'error') {
-      this.#reportError(error);
-      return;
-    }
-    throw error;
+    this.#engine.listenerRejected(error, event);
   }
 
   /**
@@ -585,7 +242,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * any, else to a waiting async iterator, else to this queue.
    */
   getMessages(): Message<ContentOf<T>>[] {
-    return this.#inbox.queue.drain() as Message<ContentOf<T>>[];
+    return this.#engine.inbox.queue.drain() as Message<ContentOf<T>>[];
   }
 
   /**
@@ -597,12 +254,12 @@ export class Client<T extends PeerTypes = PeerTypes>
    * ```
    */
   [Symbol.asyncIterator](): AsyncIterator<Message<ContentOf<T>>> {
-    return { next: () => this.#inbox.queue.next() as Promise<IteratorResult<Message<ContentOf<T>>>> };
+    return { next: () => this.#engine.inbox.queue.next() as Promise<IteratorResult<Message<ContentOf<T>>>> };
   }
 
   /** The same as iterating the client: `for await (const m of client.messages())`. */
   messages(): AsyncIterableIterator<Message<ContentOf<T>>> {
-    const queue = this.#inbox.queue as MessageQueue<Message<ContentOf<T>>>;
+    const queue = this.#engine.inbox.queue as MessageQueue<Message<ContentOf<T>>>;
     return {
       next: () => queue.next(),
       [Symbol.asyncIterator]() {
@@ -611,37 +268,26 @@ export class Client<T extends PeerTypes = PeerTypes>
     };
   }
 
-  // ---- errors -------------------------------------------------------------
-
-  #reportError(error: IpcmError, peerId?: string): void {
-    this.#counters.errors++;
-    diag.error(() => ({ clientId: this.id, error, peerId }));
-    debugLifecycle('error', { clientId: this.id, peerId, error });
-    // Peer-level errors never crash the process: without a listener they
-    // are only counted (and carried by the 'disconnect' event).
-    if (this.listenerCount('error') > 0) this.#emit('error', error);
-  }
-
   // ---- the connection role ------------------------------------------------
 
   /** True when a connection to `peerId` is open (dialled or accepted). */
   hasConnection(peerId: string): boolean {
-    return hasConnection(this.#roleHost, peerId);
+    return hasConnection(this.#engine.roleHost, peerId);
   }
 
   /** Ids of the peers with an open connection, sorted. */
   connections(): string[] {
-    return connections(this.#roleHost);
+    return connections(this.#engine.roleHost);
   }
 
   /** Closes the connections to `peerId` (flushing first); true if there was one. */
   disconnectConnection(peerId: string): boolean {
-    return disconnectConnection(this.#roleHost, peerId);
+    return disconnectConnection(this.#engine.roleHost, peerId);
   }
 
   /** When the connection to `peerId` last sent or received bytes (epoch ms), or `undefined`. */
   lastActivity(peerId: string): number | undefined {
-    return lastActivity(this.#roleHost, peerId);
+    return lastActivity(this.#engine.roleHost, peerId);
   }
 
   /**
@@ -650,7 +296,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `now` (epoch ms) defaults to the client's clock.
    */
   closeIdleConnections(maxIdleMs: number, now?: number): number {
-    return closeIdleConnections(this.#roleHost, maxIdleMs, now);
+    return closeIdleConnections(this.#engine.roleHost, maxIdleMs, now);
   }
 
   /**
@@ -659,17 +305,17 @@ export class Client<T extends PeerTypes = PeerTypes>
    * reaped as idle and is the last candidate for eviction.
    */
   pendingBytes(peerId: string): number {
-    return this.#dialer.connectionTo(peerId)?.pendingBytes ?? 0;
+    return this.#engine.dialer.connectionTo(peerId)?.pendingBytes ?? 0;
   }
 
   /** The connection cache's limits: `maxConnections` (get, or set and get the previous value). */
   maxConnections(limit?: number | null): number | null {
-    return limit === undefined ? this.#cache.totalCapacity() : this.#cache.totalCapacity(limit);
+    return limit === undefined ? this.#engine.cache.totalCapacity() : this.#engine.cache.totalCapacity(limit);
   }
 
   /** Drops cached connections whose socket is no longer usable; returns how many. */
   prune(): number {
-    return this.#cache.prune();
+    return this.#engine.cache.prune();
   }
 
   // ---- peers --------------------------------------------------------------
@@ -682,7 +328,7 @@ export class Client<T extends PeerTypes = PeerTypes>
   /** Ids of the peers that can be dialled: listed, alive and listening on this client's transport. */
   async listeningPeers(): Promise<string[]> {
     return (await this.directory.list())
-      .filter((location) => location.id !== this.id && reachable(location, this.#transport))
+      .filter((location) => location.id !== this.id && reachable(location, this.#engine.transport))
       .map((location) => location.id);
   }
 
@@ -723,20 +369,21 @@ export class Client<T extends PeerTypes = PeerTypes>
    * ```
    */
   async waitForPeer(peerId: string, options: WaitForPeerOptions = {}): Promise<void> {
-    if (this.#state !== 'open') throw this.#closedError();
-    return this.#peerWatch.waitFor(peerId, options);
+    if (this.#engine.state !== 'open') throw this.#engine.closedError();
+    return this.#engine.peerWatch.waitFor(peerId, options);
   }
 
   // ---- stats and shutdown -------------------------------------------------
 
   /** Counters: per-peer sent/read, connects, reuses, drops by reason, frames and bytes. */
   stats(): ClientStats {
-    return this.#counters.snapshot(this.#cache, this.#sockets, this.#requests.stats(), this.#responder.stats());
+    const { counters, cache, sockets, requests, responder } = this.#engine;
+    return counters.snapshot(cache, sockets, requests.stats(), responder.stats());
   }
 
   /** True once `close()` or `destroy()` has been called. */
   get closed(): boolean {
-    return this.#state === 'closing' || this.#state === 'closed';
+    return this.#engine.isClosed();
   }
 
   /**
@@ -754,18 +401,7 @@ export class Client<T extends PeerTypes = PeerTypes>
    * An aborted `signal` turns the close into {@link destroy}.
    */
   close(options?: CloseOptions): Promise<void> {
-    const signal = options?.signal;
-    if (signal?.aborted) return this.destroy();
-    this.#closed ??= this.#shutdown(false);
-    if (signal !== undefined && this.#state !== 'closed') {
-      const onAbort = (): void => void this.destroy();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#closed.then(
-        () => signal.removeEventListener('abort', onAbort),
-        () => signal.removeEventListener('abort', onAbort),
-      );
-    }
-    return this.#closed;
+    return closeClient(this.#engine, options, () => this.destroy());
   }
 
   /**
@@ -777,82 +413,10 @@ export class Client<T extends PeerTypes = PeerTypes>
    * neither (the peer may well receive it).
    */
   destroy(): Promise<void> {
-    if (this.#closed === undefined) {
-      this.#closed = this.#shutdown(true);
-    } else if (this.#state === 'closing') {
-      // A graceful close in progress becomes a forced one.
-      this.#forced = true;
-      this.#answering = false;
-      const closedError = this.#closedError();
-      this.#requests.close(closedError);
-      for (const conn of this.#sockets) conn.destroy(closedError);
-    }
-    return this.#closed;
+    return destroyClient(this.#engine);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
-
-  async #shutdown(force: boolean): Promise<void> {
-    this.#state = 'closing';
-    this.#forced = force;
-    debugLifecycle('close', { clientId: this.id, reason: force ? 'destroy' : 'close' });
-    this.#responder.handle(null);
-    if (force) {
-      this.#requests.close(this.#closedError());
-    } else if (this.#responder.running > 0) {
-      // Answers to requests already taken go out before the connections end.
-      this.#answering = true;
-      await withTimeout(this.#responder.whenIdle(), this.#options.lingerMs);
-      this.#answering = false;
-    }
-    const listenerClosed = this.#listener?.close();
-    this.#acceptor.destroyAll();
-    if (force) {
-      for (const conn of this.#dialer.dialing.values()) conn.socket?.destroy();
-    } else if (this.#dialer.dials.size > 0) {
-      // Messages queued on a connection still being opened are flushed too
-      // (R27), within the linger time.
-      await withTimeout(Promise.allSettled(this.#dialer.dials), this.#options.lingerMs);
-    }
-    const closedError = this.#closedError();
-    for (const conn of this.#dialer.dialing.values()) conn.destroy(closedError);
-    this.#dialer.dialing.clear();
-    const allClosed = new Promise<void>((resolve) => {
-      this.#lifecycle.onAllClosed = resolve;
-    });
-    // Forced: each connection counts what it discards before its socket
-    // goes, while the kernel's share of the write in flight is still known.
-    if (force) for (const conn of this.#sockets) conn.destroy(closedError);
-    this.#cache.drop((): boolean => true, 'client closed');
-    if (this.#sockets.size === 0) this.#lifecycle.onAllClosed?.();
-    await Promise.all([listenerClosed, allClosed, this.#lostListenerClosed]);
-    this.#requests.close(this.#closedError());
-    // Whatever happens to the files, the client ends closed and iteration ends.
-    let failure: IpcmError | undefined;
-    const registration = this.#registration;
-    this.#peerWatch.close();
-    try {
-      if (registration !== undefined) {
-        failure = await releaseClaim(registration, `${JSON.stringify(this.id)} in ${this.directory.description}`, this.#counters);
-      }
-      if (this.#ownsDirectory) await this.#directory?.close();
-    } finally {
-      this.#inbox.queue.close();
-      this.#state = 'closed';
-    }
-    if (failure !== undefined) throw failure;
-  }
-
-  #closedError(): ClientClosedError {
-    return new ClientClosedError(`client ${JSON.stringify(this.id)} is closed`);
-  }
-}
-
-/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

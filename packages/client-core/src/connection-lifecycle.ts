@@ -28,7 +28,8 @@ export interface ConnectionLifecycleHost {
   readonly acceptor: Acceptor;
   readonly requests: { waitsOn(peerId: string): boolean; peerGone(peerId: string, error: Error): void };
   isRefed(): boolean;
-  directory(): PeerDirectory | undefined;
+  /** The directory, once the client's start has opened it. */
+  readonly currentDirectory: PeerDirectory | undefined;
   emitConnect(event: ConnectEvent): void;
   emitDisconnect(event: DisconnectEvent): void;
   reportError(error: IpcmError): void;
@@ -217,7 +218,7 @@ export class ConnectionLifecycle {
    */
   #checkPeerGone(peerId: string): void {
     if (!this.#host.requests.waitsOn(peerId) || this.#dialer.connectionTo(peerId) !== undefined) return;
-    peerIsGone(this.#host.directory(), peerId, this.#host.transport).then(
+    peerIsGone(this.#host.currentDirectory, peerId, this.#host.transport).then(
       (gone) => {
         if (!gone || this.#dialer.connectionTo(peerId) !== undefined) return;
         this.#host.requests.peerGone(

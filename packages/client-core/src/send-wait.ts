@@ -1,6 +1,7 @@
 import { SendAbortedError, SendTimeoutError } from './errors.js';
 import type { SendOptions } from './options.js';
-import type { PeerConnection, Settler, Waiter } from './peer-connection.js';
+import type { Settler, Waiter } from './connection-writer.js';
+import type { PeerConnection } from './peer-connection.js';
 
 /** Room has freed up on `conn`: admits waiting sends, oldest first, while there is room. */
 export function admitWaiting(conn: PeerConnection, maxPendingBytes: number): void {

@@ -5,7 +5,7 @@ import type { Dialer } from './dialer.js';
 import type { MessageEncoder } from './message-encoder.js';
 import { validatePeerId } from './message.js';
 import type { SendOptions } from './options.js';
-import type { Settler, Waiter } from './peer-connection.js';
+import type { Settler, Waiter } from './connection-writer.js';
 import { abortedError, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
 
 /** What the {@link Sender} needs from its client. */
