@@ -62,7 +62,7 @@ export interface ChildSpec {
  */
 export function forkPeer(
   spec: ChildSpec,
-  options: { readonly env?: NodeJS.ProcessEnv; readonly pipeStderr?: boolean } = {},
+  options: { readonly env?: NodeJS.ProcessEnv; readonly pipeStderr?: boolean; readonly execArgv?: readonly string[] } = {},
 ): ChildPeer & { readonly ready: Promise<Record<string, unknown>> } {
   const peer = new PeerProcess({
     entry: FIXTURE,
@@ -70,6 +70,7 @@ export function forkPeer(
     name: String(spec.options['id']),
     ...(options.pipeStderr === true ? { stderr: 'pipe' as const } : {}),
     ...(options.env === undefined ? {} : { env: options.env }),
+    ...(options.execArgv === undefined ? {} : { execArgv: options.execArgv }),
   });
   const failure = (error: unknown): Record<string, unknown> => ({
     error: error instanceof PeerProcessError ? (error.remote?.code ?? error.remote?.message ?? error.message) : String(error),
