@@ -44,6 +44,8 @@ const INTERNALS = [
   'createRoleHost', 'checkIntegerOption', 'checkOptionNames', 'describeValue', 'encodeMessageFrame', 'createHello',
   'entryNameFor', 'hashedEntryName', 'isHashedEntryName', 'SOCKET_PATH_BUDGET', 'HASHED_NAME_PREFIX', 'secureSocketFile',
   'RoleHostConnection', 'RoleHostContext',
+  // The framing and parsing steps under encodeFrame, jsonSerializer and decodeHello.
+  'frameLength', 'writeFrame', 'writeFrameHeader', 'toAsciiJson', 'parseJsonPayload', 'decodePayload', 'parseHello', 'isHello',
 ];
 
 test('internals are not exported by @ipcm/client-core', () => {

@@ -32,8 +32,8 @@ export {
 export type { IpcmErrorCode } from './errors.js';
 export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 export type { FrameDecoderOptions, FrameHandler } from './frame-decoder.js';
-export { encodeFrame, frameLength, writeFrame, writeFrameHeader, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
-export { jsonSerializer, toAsciiJson, parseJsonPayload, encodeValueFrame, decodePayload } from './serializer.js';
+export { encodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
+export { jsonSerializer, encodeValueFrame } from './serializer.js';
 export type { Serializer } from './serializer.js';
 export {
   createMessage,
@@ -41,9 +41,7 @@ export {
   decodeMessage,
   validatePeerId,
   encodeHello,
-  parseHello,
   decodeHello,
-  isHello,
   MAX_PEER_ID_BYTES,
 } from './message.js';
 export type { Message, MessageInit, MessageClock, ValidateMessageOptions, DecodeMessageOptions, Hello } from './message.js';
