@@ -8,6 +8,7 @@ import type { ClientCounters } from './client-stats.js';
 import { debugLifecycle, diag } from './diagnostics.js';
 import type { Dialer } from './dialer.js';
 import { toIpcmError, type Inbox } from './inbox.js';
+import { setRef } from './keep-alive.js';
 import type { PeerConnection, Direction } from './peer-connection.js';
 import type { PeerDirectory } from './peer-directory.js';
 import { peerIsGone } from './peer-locator.js';
@@ -230,9 +231,5 @@ export class ConnectionLifecycle {
   }
 }
 
-/** Makes a connection keep the process alive, or not, where its stream can say so (a socket can; an in-memory pair need not). */
-export function setRef(stream: Duplex | undefined, on: boolean): void {
-  const handle = stream as { ref?: () => void; unref?: () => void } | undefined;
-  if (on) handle?.ref?.();
-  else handle?.unref?.();
-}
+/** Makes a connection keep the process alive, or not (re-exported for the client; one home in keep-alive.ts). */
+export { setRef };

@@ -14,6 +14,7 @@
  */
 import { watch as fsWatch, promises as fsp, type FSWatcher } from 'node:fs';
 import { InvalidIdError } from './errors.js';
+import { setRef } from './keep-alive.js';
 import { FsRegistration } from './fs-registration.js';
 import { byId, diffLocations, watchIterable, type EventChannel } from './directory-events.js';
 import { checkIntegerOption } from './option-checks.js';
@@ -145,6 +146,8 @@ export class FsDirectory implements PeerDirectory {
   readonly #processId: () => number;
   readonly #closing = new AbortController();
   readonly #channels = new Set<EventChannel>();
+  /** Channels that keep the process alive (`ref` not `false`): the watcher and its timers are ref'd while there is one. */
+  readonly #refed = new Set<EventChannel>();
   /** Channels still waiting for their baseline resync. */
   readonly #fresh = new Set<EventChannel>();
   /** The peers as the last rescan saw them; `undefined` while not watching. */
@@ -267,7 +270,7 @@ export class FsDirectory implements PeerDirectory {
     const signal = options.signal === undefined ? closing : AbortSignal.any([options.signal, closing]);
     return watchIterable(
       {
-        subscribe: (channel) => this.#subscribe(channel),
+        subscribe: (channel) => this.#subscribe(channel, options.ref !== false),
         current: () => [...(this.#view?.values() ?? [])],
       },
       signal,
@@ -279,16 +282,20 @@ export class FsDirectory implements PeerDirectory {
     return Promise.resolve();
   }
 
-  #subscribe(channel: EventChannel): () => void {
+  #subscribe(channel: EventChannel, ref: boolean): () => void {
     this.#channels.add(channel);
     this.#fresh.add(channel);
+    if (ref) this.#refed.add(channel);
     if (this.#channels.size === 1) this.#start();
+    else this.#applyRef();
     // Every new iteration gets a fresh look as its baseline.
     this.#requestScan();
     return () => {
       this.#channels.delete(channel);
       this.#fresh.delete(channel);
+      this.#refed.delete(channel);
       if (this.#channels.size === 0) this.#stop();
+      else this.#applyRef();
     };
   }
 
@@ -305,6 +312,15 @@ export class FsDirectory implements PeerDirectory {
       this.#watcher = undefined;
     }
     this.#armPeriodic();
+    this.#applyRef();
+  }
+
+  /** The watcher and its timers keep the process alive only while an iteration asks for it (`ref`). */
+  #applyRef(): void {
+    const on = this.#refed.size > 0;
+    setRef(this.#watcher, on);
+    setRef(this.#debounce, on);
+    setRef(this.#periodic, on);
   }
 
   #stop(): void {
@@ -328,6 +344,7 @@ export class FsDirectory implements PeerDirectory {
       this.#debounce = undefined;
       this.#requestScan();
     }, this.#debounceMs);
+    setRef(this.#debounce, this.#refed.size > 0);
   }
 
   #armPeriodic(): void {
@@ -337,6 +354,7 @@ export class FsDirectory implements PeerDirectory {
       this.#requestScan();
       this.#armPeriodic();
     }, this.#rescanIntervalMs);
+    setRef(this.#periodic, this.#refed.size > 0);
   }
 
   #requestScan(): void {

@@ -106,6 +106,13 @@ export type DirectoryEvent =
 export interface WatchOptions {
   /** Ends the iteration (the iterator returns) when aborted. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Whether this iteration keeps the process alive, as `fs.watch`'s
+   * `persistent` and a timer's `ref()` do. A client passes `false` after
+   * its `unref()`. Directories that hold nothing of the kind ignore it.
+   * @default true
+   */
+  readonly ref?: boolean | undefined;
 }
 
 /**
