@@ -218,7 +218,7 @@ export class ConnectionLifecycle {
    */
   #checkPeerGone(peerId: string): void {
     if (!this.#host.requests.waitsOn(peerId) || this.#dialer.connectionTo(peerId) !== undefined) return;
-    peerIsGone(this.#host.directory(), peerId, this.#host.transport).then(
+    peerIsGone(this.#host.directory(), peerId).then(
       (gone) => {
         if (!gone || this.#dialer.connectionTo(peerId) !== undefined) return;
         this.#host.requests.peerGone(

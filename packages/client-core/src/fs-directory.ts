@@ -123,9 +123,12 @@ async function unlessInvalid<T>(read: () => Promise<T | undefined>): Promise<T |
  * - `lookup`/`list` return only peers whose `D.pid` names a running process
  *   (a SIGKILLed peer's leftovers are not listed; they are reaped by the
  *   next claim of that id or by `route.reapStale`).
+ * - `isGone` adds the probe to the pid check: a listed peer whose `D`
+ *   refuses connections is gone.
  * - `watch` is driven by `fs.watch` plus a rescan every `rescanIntervalMs`;
  *   one watcher serves every iteration of this object and runs only while
- *   at least one iterates.
+ *   at least one iterates, and keeps the process alive only while an
+ *   iteration asks for it (`ref`, default true).
  *
  * @example
  * const directory = await FsDirectory.open('/tmp/ipcm-demo', { probe: unixProbe });
@@ -254,6 +257,24 @@ export class FsDirectory implements PeerDirectory {
 
   async list(): Promise<PeerLocation[]> {
     return (await this.route.list()).map(locationOf);
+  }
+
+  /**
+   * True when `id` is not listed (no entry, or its `D.pid` names no running
+   * process) or its endpoint at `D` refuses connections by the directory's
+   * probe (a killed process's socket does, before its pid is reaped).
+   */
+  async isGone(id: string): Promise<boolean> {
+    const entry = await unlessInvalid(() => this.route.lookup(id));
+    if (entry?.alive !== true) return true;
+    switch (entry.kind) {
+      case 'socket':
+        return (await this.#probe({ kind: 'socket', path: entry.path })) === 'stale';
+      case 'address':
+        return (await this.#probe({ kind: 'address', path: entry.path, address: entry.address })) === 'stale';
+      case 'marker':
+        return false;
+    }
   }
 
   /** The ids of every entry, from one `readdir` (no liveness check). */
