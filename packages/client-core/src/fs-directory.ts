@@ -14,7 +14,6 @@
  */
 import { watch as fsWatch, promises as fsp, type FSWatcher } from 'node:fs';
 import { InvalidIdError } from './errors.js';
-import { setRef } from './keep-alive.js';
 import { FsRegistration } from './fs-registration.js';
 import { byId, diffLocations, watchIterable, type EventChannel } from './directory-events.js';
 import { checkIntegerOption } from './option-checks.js';
@@ -22,6 +21,7 @@ import { realTimers, type Timers } from './options.js';
 import type { DirectoryEvent, PeerDirectory, PeerLocation, RegisterOptions, WatchOptions } from './peer-directory.js';
 import { RouteDirectory } from './route-directory.js';
 import type { EntryKind, EntryProbe, PeerEntry, PeerStats, RouteDirectoryOptions } from './route-types.js';
+import { setRef } from './keep-alive.js';
 
 const DEFAULT_RESCAN_INTERVAL_MS = 2000;
 const DEFAULT_DEBOUNCE_MS = 20;

@@ -3,9 +3,9 @@ import type { PeerEvent } from './client-events.js';
 import { validatePeerId } from './message.js';
 import type { Timers } from './options.js';
 import type { PeerDirectory } from './peer-directory.js';
-import { setRef } from './keep-alive.js';
 import { dialTarget } from './peer-locator.js';
 import type { Transport } from './transport.js';
+import { setRef } from './keep-alive.js';
 
 /** First pause before a failed 'peer' watch is restarted; it doubles per failure in a row. */
 export const RESTART_MIN_MS = 100;
