@@ -181,6 +181,7 @@ export class PeerWatch {
         if (!iteration.signal.aborted) return;
       } catch (error) {
         if (signal.aborted) return;
+        if (iteration.signal.aborted) continue; // ended by setRef(): not a failure
         this.#host.reportError(
           error instanceof IpcmError
             ? error
