@@ -26,6 +26,7 @@ import {
   removeRoute,
   spawnRoute,
   type ClientOptions,
+  type CreateOptions,
   type DialTarget,
   type Liveness,
   type ProbeTarget,
@@ -68,7 +69,8 @@ export class AbstractSocketTransport implements Transport {
     });
     const address: AbstractAddress = { transport: 'abstract', name };
     // Stop accepting; the client closes the connections it holds itself.
-    return { address, close: async () => void server.close() };
+    // unref()/ref() let a client's unref() free the process (as net.Server's).
+    return { address, close: async () => void server.close(), unref: () => void server.unref(), ref: () => void server.ref() };
   }
 
   connect(target: DialTarget): { socket: Socket; ready: Promise<void> } {
@@ -101,9 +103,9 @@ export class AbstractClient extends Client {
     super(options, new AbstractSocketTransport());
   }
 
-  static async create(options: ClientOptions): Promise<AbstractClient> {
+  static async create(options: ClientOptions, createOptions: CreateOptions = {}): Promise<AbstractClient> {
     const client = new AbstractClient(options);
-    await client.start();
+    await client.start(createOptions.signal);
     return client;
   }
 }

@@ -6,7 +6,7 @@ import { AbstractClient, isAbstractAddress, socketPath } from '../src/custom-tra
 /** The custom-transport example as the conformance suite drives it. */
 export const abstractTarget: ConformanceTarget = {
   name: 'abstract (example)',
-  create: (options) => AbstractClient.create(options),
+  create: (options, create) => AbstractClient.create(options, create),
   childModule: { path: path.resolve(__dirname, '../dist/custom-transport.js'), exportName: 'AbstractClient' },
   rawConnect: async (route, peerId) => {
     const entry = await (await RouteDirectory.open(route, { create: false })).lookup(peerId);

@@ -215,12 +215,13 @@ export class ClientEngine<T extends PeerTypes = PeerTypes>
     return new ClientClosedError(`client ${JSON.stringify(this.id)} is closed`);
   }
 
-  /** Whether the listener, the sockets and the request timers keep the process alive (`ref()`/`unref()`). */
+  /** Whether the listener, the sockets, the request timers and the 'peer' watch keep the process alive (`ref()`/`unref()`). */
   keepAlive(on: boolean): void {
     this.refed = on;
     if (on) this.listener?.ref?.();
     else this.listener?.unref?.();
     for (const conn of this.sockets) setRef(conn.socket, on);
+    this.peerWatch.setRef(on);
   }
 
   // ---- connections (see ConnectionLifecycle) ------------------------------

@@ -58,6 +58,7 @@ export async function startClient<T extends PeerTypes>(
   if (lost.aborted) onLost(engine, lost.reason);
   else lost.addEventListener('abort', () => onLost(engine, lost.reason), { once: true });
   engine.state = 'open';
+  engine.peerWatch.opened(); // 'peer' listeners added before the start
   if (signal?.aborted) {
     await destroy().catch(() => undefined);
     throw signal.reason;

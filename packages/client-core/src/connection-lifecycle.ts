@@ -8,17 +8,16 @@ import type { ClientCounters } from './client-stats.js';
 import { debugLifecycle, diag } from './diagnostics.js';
 import type { Dialer } from './dialer.js';
 import { toIpcmError, type Inbox } from './inbox.js';
+import { setRef } from './keep-alive.js';
 import type { PeerConnection, Direction } from './peer-connection.js';
 import type { PeerDirectory } from './peer-directory.js';
 import { peerIsGone } from './peer-locator.js';
 import { admitWaiting } from './send-wait.js';
-import type { Transport } from './transport.js';
 
 /** What the {@link ConnectionLifecycle} needs from its client. */
 export interface ConnectionLifecycleHost {
   readonly id: string;
   readonly options: ResolvedOptions;
-  readonly transport: Transport;
   readonly cache: ConnCache<PeerConnection, Direction, string>;
   /** Every connection not yet closed (shared with the inbox, stats and shutdown). */
   readonly sockets: Set<PeerConnection>;
@@ -218,7 +217,7 @@ export class ConnectionLifecycle {
    */
   #checkPeerGone(peerId: string): void {
     if (!this.#host.requests.waitsOn(peerId) || this.#dialer.connectionTo(peerId) !== undefined) return;
-    peerIsGone(this.#host.currentDirectory, peerId, this.#host.transport).then(
+    peerIsGone(this.#host.currentDirectory, peerId).then(
       (gone) => {
         if (!gone || this.#dialer.connectionTo(peerId) !== undefined) return;
         this.#host.requests.peerGone(
@@ -231,9 +230,5 @@ export class ConnectionLifecycle {
   }
 }
 
-/** Makes a connection keep the process alive, or not, where its stream can say so (a socket can; an in-memory pair need not). */
-export function setRef(stream: Duplex | undefined, on: boolean): void {
-  const handle = stream as { ref?: () => void; unref?: () => void } | undefined;
-  if (on) handle?.ref?.();
-  else handle?.unref?.();
-}
+/** Makes a connection keep the process alive, or not (re-exported for the client; one home in keep-alive.ts). */
+export { setRef };

@@ -5,6 +5,7 @@
  */
 import { byId, diffLocations, EventChannel } from './directory-events.js';
 import type { DirectoryEvent, PeerDirectory, PeerLocation, RegisterOptions, Registration, WatchOptions } from './peer-directory.js';
+import { goneFrom } from './peer-locator.js';
 import type { EntryKind, PeerStats } from './route-types.js';
 
 /**
@@ -12,6 +13,7 @@ import type { EntryKind, PeerStats } from './route-types.js';
  *
  * - `register` registers in `primary` only (the others are not told).
  * - `lookup` asks each in order; the first that lists the id wins.
+ * - `isGone` is true when every directory says the id is gone.
  * - `list` is the union, sorted by id; on an id listed by several, the
  *   first directory's location wins (so does `stats`).
  * - `watch` merges every directory's watch into one view with the same
@@ -71,6 +73,12 @@ class DirectoryChain implements PeerDirectory {
       if (location !== undefined) return location;
     }
     return undefined;
+  }
+
+  /** Gone when every directory says so (a peer listed by any is not gone). */
+  async isGone(id: string): Promise<boolean> {
+    for (const directory of this.#directories) if (!(await goneFrom(directory, id))) return false;
+    return true;
   }
 
   async list(): Promise<PeerLocation[]> {

@@ -21,6 +21,7 @@ import { realTimers, type Timers } from './options.js';
 import type { DirectoryEvent, PeerDirectory, PeerLocation, RegisterOptions, WatchOptions } from './peer-directory.js';
 import { RouteDirectory } from './route-directory.js';
 import type { EntryKind, EntryProbe, PeerEntry, PeerStats, RouteDirectoryOptions } from './route-types.js';
+import { setRef } from './keep-alive.js';
 
 const DEFAULT_RESCAN_INTERVAL_MS = 2000;
 const DEFAULT_DEBOUNCE_MS = 20;
@@ -122,9 +123,12 @@ async function unlessInvalid<T>(read: () => Promise<T | undefined>): Promise<T |
  * - `lookup`/`list` return only peers whose `D.pid` names a running process
  *   (a SIGKILLed peer's leftovers are not listed; they are reaped by the
  *   next claim of that id or by `route.reapStale`).
+ * - `isGone` adds the probe to the pid check: a listed peer whose `D`
+ *   refuses connections is gone.
  * - `watch` is driven by `fs.watch` plus a rescan every `rescanIntervalMs`;
  *   one watcher serves every iteration of this object and runs only while
- *   at least one iterates.
+ *   at least one iterates, and keeps the process alive only while an
+ *   iteration asks for it (`ref`, default true).
  *
  * @example
  * const directory = await FsDirectory.open('/tmp/ipcm-demo', { probe: unixProbe });
@@ -145,6 +149,8 @@ export class FsDirectory implements PeerDirectory {
   readonly #processId: () => number;
   readonly #closing = new AbortController();
   readonly #channels = new Set<EventChannel>();
+  /** Channels that keep the process alive (`ref` not `false`): the watcher and its timers are ref'd while there is one. */
+  readonly #refed = new Set<EventChannel>();
   /** Channels still waiting for their baseline resync. */
   readonly #fresh = new Set<EventChannel>();
   /** The peers as the last rescan saw them; `undefined` while not watching. */
@@ -253,6 +259,24 @@ export class FsDirectory implements PeerDirectory {
     return (await this.route.list()).map(locationOf);
   }
 
+  /**
+   * True when `id` is not listed (no entry, or its `D.pid` names no running
+   * process) or its endpoint at `D` refuses connections by the directory's
+   * probe (a killed process's socket does, before its pid is reaped).
+   */
+  async isGone(id: string): Promise<boolean> {
+    const entry = await unlessInvalid(() => this.route.lookup(id));
+    if (entry?.alive !== true) return true;
+    switch (entry.kind) {
+      case 'socket':
+        return (await this.#probe({ kind: 'socket', path: entry.path })) === 'stale';
+      case 'address':
+        return (await this.#probe({ kind: 'address', path: entry.path, address: entry.address })) === 'stale';
+      case 'marker':
+        return false;
+    }
+  }
+
   /** The ids of every entry, from one `readdir` (no liveness check). */
   ids(): Promise<string[]> {
     return this.route.ids();
@@ -267,7 +291,7 @@ export class FsDirectory implements PeerDirectory {
     const signal = options.signal === undefined ? closing : AbortSignal.any([options.signal, closing]);
     return watchIterable(
       {
-        subscribe: (channel) => this.#subscribe(channel),
+        subscribe: (channel) => this.#subscribe(channel, options.ref !== false),
         current: () => [...(this.#view?.values() ?? [])],
       },
       signal,
@@ -279,16 +303,20 @@ export class FsDirectory implements PeerDirectory {
     return Promise.resolve();
   }
 
-  #subscribe(channel: EventChannel): () => void {
+  #subscribe(channel: EventChannel, ref: boolean): () => void {
     this.#channels.add(channel);
     this.#fresh.add(channel);
+    if (ref) this.#refed.add(channel);
     if (this.#channels.size === 1) this.#start();
+    else this.#applyRef();
     // Every new iteration gets a fresh look as its baseline.
     this.#requestScan();
     return () => {
       this.#channels.delete(channel);
       this.#fresh.delete(channel);
+      this.#refed.delete(channel);
       if (this.#channels.size === 0) this.#stop();
+      else this.#applyRef();
     };
   }
 
@@ -305,6 +333,15 @@ export class FsDirectory implements PeerDirectory {
       this.#watcher = undefined;
     }
     this.#armPeriodic();
+    this.#applyRef();
+  }
+
+  /** The watcher and its timers keep the process alive only while an iteration asks for it (`ref`). */
+  #applyRef(): void {
+    const on = this.#refed.size > 0;
+    setRef(this.#watcher, on);
+    setRef(this.#debounce, on);
+    setRef(this.#periodic, on);
   }
 
   #stop(): void {
@@ -328,6 +365,7 @@ export class FsDirectory implements PeerDirectory {
       this.#debounce = undefined;
       this.#requestScan();
     }, this.#debounceMs);
+    setRef(this.#debounce, this.#refed.size > 0);
   }
 
   #armPeriodic(): void {
@@ -337,6 +375,7 @@ export class FsDirectory implements PeerDirectory {
       this.#requestScan();
       this.#armPeriodic();
     }, this.#rescanIntervalMs);
+    setRef(this.#periodic, this.#refed.size > 0);
   }
 
   #requestScan(): void {

@@ -137,9 +137,12 @@ export interface ClientOptions {
   /** Monotonic clock for idleness and ages. @default performance */
   clock?: Clock;
   /**
-   * Timer functions for the hello, frame and linger timeouts, `waitForPeer`'s
-   * timeout and the watch of a route directory made from `route`; tests
-   * inject fake ones so no timeout waits real time.
+   * Timer functions every timer of the client runs on: the hello,
+   * partial-frame and linger timeouts, `request()` timeouts,
+   * `waitForPeer`'s `timeoutMs`, the pause before a failed `'peer'` watch
+   * restarts, and, for a directory made from `route`, the `FsDirectory`'s
+   * watch debounce, rescan and lock check; tests inject fake ones so no
+   * timeout waits real time.
    * @default realTimers (setTimeout/clearTimeout)
    */
   timers?: Timers;

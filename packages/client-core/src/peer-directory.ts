@@ -7,8 +7,10 @@
  *
  * Liveness belongs to the directory, not the engine: `lookup` and `list`
  * return only peers the directory believes alive (the `D.pid` check for the
- * filesystem, whose connect probe decides only takeovers; a TTL for Redis;
- * "always" for a static map).
+ * filesystem; a TTL for Redis; "always" for a static map), and `isGone`
+ * answers the engine's one liveness question (may a request to a peer whose
+ * connection closed fail now?) with whatever closer check the directory
+ * has (the filesystem's connect probe of `D`).
  *
  * A client looks a peer up only when it dials, never per message.
  */
@@ -106,6 +108,13 @@ export type DirectoryEvent =
 export interface WatchOptions {
   /** Ends the iteration (the iterator returns) when aborted. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * Whether this iteration keeps the process alive, as `fs.watch`'s
+   * `persistent` and a timer's `ref()` do. A client passes `false` after
+   * its `unref()`. Directories that hold nothing of the kind ignore it.
+   * @default true
+   */
+  readonly ref?: boolean | undefined;
 }
 
 /**
@@ -128,6 +137,15 @@ export interface PeerDirectory {
   lookup(id: string): Promise<PeerLocation | undefined>;
   /** Every listed, live peer, sorted by id. */
   list(): Promise<PeerLocation[]>;
+  /**
+   * Optional: whether `id` is known gone: not listed, or listed but found
+   * dead by a check cheaper than waiting for the listing to lapse (the route
+   * directory probes the endpoint at `D`: a killed process's socket refuses
+   * connections before its pid is reaped). Asked when the last connection to
+   * a peer closes while requests wait on it: `true` rejects them at once.
+   * Without it, a peer is gone when {@link lookup} does not list it.
+   */
+  isGone?(id: string): Promise<boolean>;
   /**
    * Optional: the ids listed, without checking liveness, where that is much
    * cheaper than {@link list} (the route directory: one `readdir`). A

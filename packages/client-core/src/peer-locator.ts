@@ -1,6 +1,5 @@
 import { PeerNotListeningError, UnknownPeerError, WrongTransportError } from './errors.js';
 import type { PeerDirectory, PeerLocation } from './peer-directory.js';
-import type { ProbeTarget } from './route-types.js';
 import type { DialTarget, Transport } from './transport.js';
 
 // Where a peer is, in the directory's terms, and whether this client's
@@ -66,24 +65,21 @@ export function reachable(location: PeerLocation, transport: Transport): boolean
 }
 
 /**
- * True when the directory says `peerId` is gone: not listed (a dead
- * process is not listed), or listed with a socket that refuses
- * connections (a killed process's socket closes at once, before its pid
- * is reaped). A peer the directory cannot look up now is not known gone.
+ * True when the directory says `peerId` is gone: its `isGone` where it has
+ * one (the route directory also probes a listed peer's endpoint), else not
+ * listed. The engine never checks liveness itself. A peer the directory
+ * cannot answer for now is not known gone.
  */
-export async function peerIsGone(directory: PeerDirectory | undefined, peerId: string, transport: Transport): Promise<boolean> {
+export async function peerIsGone(directory: PeerDirectory | undefined, peerId: string): Promise<boolean> {
   if (directory === undefined) return false;
-  let location: PeerLocation | undefined;
   try {
-    location = await directory.lookup(peerId);
+    return await goneFrom(directory, peerId);
   } catch {
     return false;
   }
-  if (location === undefined) return true;
-  if (!location.listening || location.path === undefined) return false;
-  const target: ProbeTarget =
-    location.address === undefined
-      ? { kind: 'socket', path: location.path }
-      : { kind: 'address', path: location.path, address: location.address };
-  return (await transport.probe(target)) === 'stale';
+}
+
+/** Whether `directory` says `peerId` is gone (its `isGone`, else: not listed); rejects when it cannot say. */
+export async function goneFrom(directory: PeerDirectory, peerId: string): Promise<boolean> {
+  return directory.isGone !== undefined ? directory.isGone(peerId) : (await directory.lookup(peerId)) === undefined;
 }

@@ -5,6 +5,12 @@ import type { Timers } from './options.js';
 import type { PeerDirectory } from './peer-directory.js';
 import { dialTarget } from './peer-locator.js';
 import type { Transport } from './transport.js';
+import { setRef } from './keep-alive.js';
+
+/** First pause before a failed 'peer' watch is restarted; it doubles per failure in a row. */
+export const RESTART_MIN_MS = 100;
+/** Longest pause between restarts of a failing 'peer' watch. */
+export const RESTART_MAX_MS = 30_000;
 
 /** Options of {@link Client.waitForPeer}. */
 export interface WaitForPeerOptions {
@@ -39,6 +45,12 @@ export class PeerWatch {
   readonly #lifetime = new AbortController();
   /** Stops the watch behind 'peer' events; set while someone listens for them. */
   #watch: AbortController | undefined;
+  /** Someone listens for 'peer' but the client has not started: {@link opened} starts the watch. */
+  #wanted = false;
+  /** The current iteration of the watch; aborted by {@link setRef} to restart it. */
+  #iteration: AbortController | undefined;
+  /** False after the client's unref(): watches do not keep the process alive. */
+  #refed = true;
 
   constructor(host: PeerWatchHost) {
     this.#host = host;
@@ -78,7 +90,7 @@ export class PeerWatch {
             timeoutMs,
           );
     try {
-      for await (const event of this.#host.directory().watch({ signal: stop.signal })) {
+      for await (const event of this.#host.directory().watch({ signal: stop.signal, ref: this.#refed })) {
         const location =
           event.type === 'resync'
             ? event.peers.find((each) => each.id === peerId)
@@ -99,34 +111,105 @@ export class PeerWatch {
     throw stop.signal.aborted ? stop.signal.reason : this.#host.closedError();
   }
 
-  /** Runs the watch behind 'peer' events until nobody listens or the client closes. */
+  /**
+   * Runs the watch behind 'peer' events until nobody listens or the client
+   * closes. Before the client has started there is no directory yet: the
+   * watch starts in {@link opened}. A watch that fails (a transient read
+   * error, the store unreachable) is reported on 'error' and restarted after
+   * a pause that doubles per failure in a row ({@link RESTART_MIN_MS} to
+   * {@link RESTART_MAX_MS}, on the client's timers); each restart begins with
+   * a `resync`, diffed against the peers known so far, so no `up` is
+   * repeated and no `down` is missed.
+   */
   start(): void {
-    if (this.#host.isClosed()) return;
+    if (this.#host.isClosed() || this.#watch !== undefined) return;
+    let directory: PeerDirectory;
+    try {
+      directory = this.#host.directory();
+    } catch {
+      this.#wanted = true; // not started yet: opened() starts the watch
+      return;
+    }
+    this.#wanted = false;
     const stop = new AbortController();
     this.#watch = stop;
     const signal = AbortSignal.any([stop.signal, this.#lifetime.signal]);
-    // Before the client has started there is no directory yet: watch once there is.
-    const run = async (): Promise<void> => {
-      const listed = new Set<string>();
-      for await (const event of this.#host.directory().watch({ signal })) {
-        if (event.type === 'resync') {
-          const now = new Set(event.peers.map((location) => location.id));
-          for (const id of listed) if (!now.has(id)) this.#changed(listed, id, 'down');
-          for (const id of now) if (!listed.has(id)) this.#changed(listed, id, 'up');
-        } else if (event.type === 'up') {
-          if (!listed.has(event.id)) this.#changed(listed, event.id, 'up');
-        } else if (listed.has(event.id)) {
-          this.#changed(listed, event.id, 'down');
-        }
-      }
-    };
-    void run().then(
-      () => undefined,
-      (error: unknown) => {
-        if (!signal.aborted) this.#host.reportError(error instanceof IpcmError ? error : new RouteError(`cannot watch ${this.#host.describeDirectory()}: ${String(error)}`, { cause: error }));
-      },
-    ).finally(() => {
+    void this.#run(directory, signal).finally(() => {
       if (this.#watch === stop) this.#watch = undefined;
+    });
+  }
+
+  /** The client has started (its directory is open): starts the watch if someone listened before. */
+  opened(): void {
+    if (this.#wanted) this.start();
+  }
+
+  /**
+   * Follows the client's `ref()`/`unref()`: after `setRef(false)` the watch
+   * (and waits begun after) no longer keep the process alive. A running
+   * watch is restarted to tell its directory (with a `resync`: nothing is
+   * missed).
+   */
+  setRef(on: boolean): void {
+    if (this.#refed === on) return;
+    this.#refed = on;
+    this.#iteration?.abort();
+  }
+
+  async #run(directory: PeerDirectory, signal: AbortSignal): Promise<void> {
+    // The peers reported up so far: a restart's resync is diffed against it.
+    const listed = new Set<string>();
+    let failures = 0;
+    while (!signal.aborted) {
+      const iteration = new AbortController();
+      this.#iteration = iteration;
+      try {
+        const events = directory.watch({ signal: AbortSignal.any([signal, iteration.signal]), ref: this.#refed });
+        for await (const event of events) {
+          failures = 0;
+          if (event.type === 'resync') {
+            const now = new Set(event.peers.map((location) => location.id));
+            for (const id of listed) if (!now.has(id)) this.#changed(listed, id, 'down');
+            for (const id of now) if (!listed.has(id)) this.#changed(listed, id, 'up');
+          } else if (event.type === 'up') {
+            if (!listed.has(event.id)) this.#changed(listed, event.id, 'up');
+          } else if (listed.has(event.id)) {
+            this.#changed(listed, event.id, 'down');
+          }
+        }
+        // Ended by setRef() (go round again), by us, or the directory closed.
+        if (!iteration.signal.aborted) return;
+      } catch (error) {
+        if (signal.aborted) return;
+        if (iteration.signal.aborted) continue; // ended by setRef(): not a failure
+        this.#host.reportError(
+          error instanceof IpcmError
+            ? error
+            : new RouteError(`cannot watch ${this.#host.describeDirectory()}: ${String(error)}`, { cause: error }),
+        );
+        await this.#pause(Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** failures), signal);
+        failures = Math.min(failures + 1, 30);
+      } finally {
+        if (this.#iteration === iteration) this.#iteration = undefined;
+      }
+    }
+  }
+
+  /** Resolves after `ms` on the client's timers, or at once when `signal` aborts. */
+  #pause(ms: number, signal: AbortSignal): Promise<void> {
+    const timers = this.#host.timers;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = (): void => {
+        timers.clearTimeout(timer);
+        done();
+      };
+      const timer = timers.setTimeout(done, ms);
+      setRef(timer, this.#refed);
+      signal.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -138,6 +221,7 @@ export class PeerWatch {
 
   /** Stops the watch behind 'peer' events: nobody listens for them any more. */
   stop(): void {
+    this.#wanted = false;
     this.#watch?.abort();
     this.#watch = undefined;
   }

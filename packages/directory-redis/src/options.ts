@@ -1,17 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
-import type { RegisterOptions } from '@ipcm/client-core';
+import type { RegisterOptions, Timers } from '@ipcm/client-core';
 
 /** A connection the directory may use: an ioredis client (standalone, Sentinel) or Cluster. */
 export type RedisConnection = Redis | Cluster;
-
-/** An opaque timer handle, as returned by {@link DirectoryTimers.setTimeout}. */
-export type TimerHandle = unknown;
-
-/** The timers the directory schedules refreshes, polls and timeouts with; injectable for tests. */
-export interface DirectoryTimers {
-  setTimeout(callback: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
 
 /** Options of `new RedisDirectory(options)`. */
 export interface RedisDirectoryOptions {
@@ -58,10 +49,11 @@ export interface RedisDirectoryOptions {
    */
   readonly authenticated?: boolean | undefined;
   /**
-   * Timers for refreshes, the watch's list diff and command timeouts.
+   * Timers for refreshes, the watch's list diff and command timeouts
+   * (client-core's `Timers`, as a client's `timers` option).
    * @default globalThis timers, unref'd (the directory never keeps a process alive)
    */
-  readonly timers?: DirectoryTimers | undefined;
+  readonly timers?: Timers | undefined;
 }
 
 /** Options of `RedisDirectory.register`: the interface's, plus who may publish beyond loopback. */

@@ -14,15 +14,16 @@ import {
   type EntryKind,
   type PeerDirectory,
   type PeerLocation,
+  type Timers,
   type WatchOptions,
 } from '@ipcm/client-core';
 import { checkIntegerOption } from '@ipcm/client-core/internal';
-import type { DirectoryTimers, RedisConnection, RedisDirectoryOptions, RedisRegisterOptions } from './options.js';
+import type { RedisConnection, RedisDirectoryOptions, RedisRegisterOptions } from './options.js';
 import { RedisRegistration } from './redis-registration.js';
 import { RedisStore, storedValue } from './store.js';
 import { WatchHub } from './watch-hub.js';
 
-const DEFAULT_TIMERS: DirectoryTimers = {
+const DEFAULT_TIMERS: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
 };

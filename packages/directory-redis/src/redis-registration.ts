@@ -15,7 +15,6 @@ import {
   type Registration,
   type RouteAddress,
 } from '@ipcm/client-core';
-import type { TimerHandle } from './options.js';
 import { storedValue, type RedisStore } from './store.js';
 
 /** First retry delay after a failed refresh; doubles up to the refresh interval. */
@@ -39,7 +38,7 @@ export class RedisRegistration implements Registration {
   readonly #settings: RegistrationSettings;
   readonly #lost = new AbortController();
   #location: PeerLocation | undefined;
-  #timer: TimerHandle | undefined;
+  #timer: unknown;
   #failures = 0;
   #refreshing = false;
   #refreshAgain = false;

@@ -4,9 +4,9 @@
  * through `run`, which fails fast with a coded error instead of letting
  * ioredis queue it until a reconnect that may never come.
  */
-import { parseRouteAddress, type PeerLocation } from '@ipcm/client-core';
+import { parseRouteAddress, type PeerLocation, type Timers } from '@ipcm/client-core';
 import { DirectoryUnavailableError } from './errors.js';
-import type { DirectoryTimers, RedisConnection } from './options.js';
+import type { RedisConnection } from './options.js';
 import { CLAIM, HOLD, MEMBERS, RELEASE } from './scripts.js';
 
 /** What a peer key's value says once published (after the owner token). */
@@ -22,7 +22,7 @@ export class RedisStore {
   readonly redis: RedisConnection;
   readonly group: string;
   readonly channel: string;
-  readonly timers: DirectoryTimers;
+  readonly timers: Timers;
   readonly #prefix: string;
   readonly #members: string;
   readonly #timeoutMs: number;
@@ -32,7 +32,7 @@ export class RedisStore {
     this.#lastError = err;
   };
 
-  constructor(redis: RedisConnection, group: string, prefix: string, timeoutMs: number, timers: DirectoryTimers) {
+  constructor(redis: RedisConnection, group: string, prefix: string, timeoutMs: number, timers: Timers) {
     this.redis = redis;
     this.group = group;
     this.timers = timers;

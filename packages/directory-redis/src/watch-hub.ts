@@ -9,7 +9,7 @@
  * watcher fell too far behind, it gets a `resync` with the full list again.
  */
 import type { DirectoryEvent, PeerLocation } from '@ipcm/client-core';
-import type { RedisConnection, TimerHandle } from './options.js';
+import type { RedisConnection } from './options.js';
 import { byId, type RedisStore } from './store.js';
 
 /** Events a watcher may leave unread before it gets a `resync` instead. */
@@ -73,7 +73,7 @@ export class WatchHub {
    */
   #known = new Map<string, { readonly location: PeerLocation; readonly json: string }>();
   #subscriber: RedisConnection | undefined;
-  #timer: TimerHandle | undefined;
+  #timer: unknown;
   /**
    * `#known` may be missing changes (the hub is starting, a list failed, the
    * subscriber reconnected): the next successful list is broadcast as a

@@ -1,7 +1,7 @@
 // Small helpers shared by this package's tests.
 import * as path from 'node:path';
 import type { DirectoryEvent, PeerDirectory } from '@ipcm/client-core';
-import type { DirectoryTimers } from '@ipcm/directory-redis';
+import type { Timers } from '@ipcm/client-core';
 import { PeerProcess } from '@ipcm/peer-process';
 
 /** The rejection of `promise`; fails the test if it resolves. */
@@ -47,8 +47,15 @@ export async function whenListed(directory: PeerDirectory, id: string, withinMs:
   );
 }
 
-/** Timers run by hand: `fire()` runs the due callbacks, never real time. */
-export class ManualTimers implements DirectoryTimers {
+/**
+ * Timers run by hand: `fire(ms)` runs the pending callbacks scheduled with
+ * that delay, never real time. Not client-core's FakeTimers (a clock that
+ * `advance()` moves): these tests await the *next delay scheduled* after
+ * Redis I/O (`nextScheduled()`, to read a backoff sequence) and fire one
+ * kind of timer (a refresh) without also firing every shorter one (the
+ * command timeouts), which a clock cannot do.
+ */
+export class ManualTimers implements Timers {
   readonly pending = new Map<number, { callback: () => void; ms: number }>();
   /** Delays scheduled and not yet taken by {@link nextScheduled}. */
   readonly #scheduled: number[] = [];

@@ -1,0 +1,120 @@
+// The watch behind 'peer' events before the client has a directory, and
+// what keeps the process alive while a directory is watched (issue 11).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ClientClosedError, FsDirectory, StaticDirectory, type IpcmError, type PeerDirectory, type PeerEvent, type Transport, type WatchOptions } from '../src/index.js';
+import { PeerWatch } from '../src/peer-watch.js';
+import { FakeTimers } from './fake-timers.js';
+
+const transport: Transport = {
+  name: 'memory',
+  entryKind: 'address',
+  listen: () => Promise.reject(new Error('not used')),
+  connect: () => {
+    throw new Error('not used');
+  },
+  probe: () => Promise.resolve('live'),
+};
+
+/** A PeerWatch over whatever `directory()` returns (throwing, as a client not yet started does, while undefined). */
+function watchOf(get: () => PeerDirectory | undefined): { watch: PeerWatch; events: PeerEvent[]; errors: IpcmError[] } {
+  const events: PeerEvent[] = [];
+  const errors: IpcmError[] = [];
+  const watch = new PeerWatch({
+    id: 'alice',
+    transport,
+    timers: new FakeTimers(),
+    isClosed: () => false,
+    directory: () => {
+      const directory = get();
+      if (directory === undefined) throw new ClientClosedError('the client has not started');
+      return directory;
+    },
+    describeDirectory: () => 'static peers',
+    closedError: () => new ClientClosedError('closed'),
+    emitPeer: (event) => events.push(event),
+    reportError: (error) => errors.push(error),
+  });
+  return { watch, events, errors };
+}
+
+async function until(done: () => boolean): Promise<void> {
+  for (let round = 0; !done(); round++) {
+    if (round === 100) throw new Error('gave up waiting');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+test("'peer' listened for before the client started: no ERR_IPCM_CLIENT_CLOSED, and the watch starts once the client has (opened())", async () => {
+  let directory: PeerDirectory | undefined;
+  const { watch, events, errors } = watchOf(() => directory);
+  watch.start();
+  await until(() => true);
+  expect(watch.watching).toBe(false);
+  expect(errors).toEqual([]);
+  directory = new StaticDirectory({ bob: { transport: 'memory', name: 'bob' } });
+  watch.opened();
+  expect(watch.watching).toBe(true);
+  await until(() => events.length === 1);
+  expect(events).toEqual([{ id: 'bob', type: 'up' }]);
+  watch.close();
+  await until(() => !watch.watching);
+});
+
+test("setRef(false) restarts the 'peer' watch with ref: false (a resync: no event repeated); setRef(true) with ref: true", async () => {
+  const inner = new StaticDirectory({ bob: { transport: 'memory', name: 'bob' } });
+  const refs: Array<boolean | undefined> = [];
+  const recording: PeerDirectory = {
+    description: inner.description,
+    register: (id, kind, options) => inner.register(id, kind, options),
+    lookup: (id) => inner.lookup(id),
+    list: () => inner.list(),
+    watch: (options?: WatchOptions) => {
+      refs.push(options?.ref);
+      return inner.watch(options);
+    },
+    close: () => inner.close(),
+  };
+  const { watch, events } = watchOf(() => recording);
+  watch.start();
+  await until(() => events.length === 1);
+  watch.setRef(false);
+  await until(() => refs.length === 2);
+  watch.setRef(true);
+  await until(() => refs.length === 3);
+  expect(refs).toEqual([true, false, true]);
+  expect(events).toEqual([{ id: 'bob', type: 'up' }]);
+  watch.close();
+  await until(() => !watch.watching);
+});
+
+describe('FsDirectory watch and the process lifetime', () => {
+  let route: string;
+  beforeEach(async () => {
+    route = await mkdtemp(path.join(tmpdir(), 'ipcm-ref-'));
+  });
+  afterEach(() => rm(route, { recursive: true, force: true }));
+
+  /** Handles keeping the process alive, of the kinds a watch holds. */
+  const held = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'FSEventWrap' || kind === 'Timeout').length;
+
+  test('a watch with ref: false holds neither a persistent fs.watch nor a ref\'d rescan timer; a ref\'d iteration joining makes them hold again', async () => {
+    const directory = await FsDirectory.open(route);
+    const stop = new AbortController();
+    try {
+      const baseline = held();
+      const quiet = directory.watch({ signal: stop.signal, ref: false })[Symbol.asyncIterator]();
+      expect((await quiet.next()).value).toMatchObject({ type: 'resync' });
+      expect(held()).toBe(baseline);
+      const loud = directory.watch({ signal: stop.signal })[Symbol.asyncIterator]();
+      expect((await loud.next()).value).toMatchObject({ type: 'resync' });
+      expect(held()).toBe(baseline + 2); // the watcher and the rescan timer
+      await loud.return?.();
+      expect(held()).toBe(baseline);
+    } finally {
+      stop.abort();
+      await directory.close();
+    }
+  });
+});
