@@ -16,6 +16,14 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/**
+ * The longest delay, in ms, of every timer-valued option and per-call
+ * `timeoutMs`: 2^31 - 1 (about 24.8 days), the most Node's `setTimeout`
+ * honours. A longer delay would fire after 1 ms (with a
+ * `TimeoutOverflowWarning`), so it is refused with `ERR_IPCM_INVALID_OPTION`.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** The real timers (Node's `setTimeout`/`clearTimeout`). */
 export const realTimers: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),

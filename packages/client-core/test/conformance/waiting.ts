@@ -1,6 +1,16 @@
 import { unlink } from 'node:fs/promises';
-import { ClientClosedError, FsDirectory, IdInUseError, WaitTimeoutError, WrongTransportError, type Client, type PeerEvent } from '@ipcm/client-core';
-import { FakeTimers } from '../fake-timers.js';
+import {
+  ClientClosedError,
+  FsDirectory,
+  IdInUseError,
+  InvalidOptionError,
+  OptionRangeError,
+  WaitTimeoutError,
+  WrongTransportError,
+  type Client,
+  type PeerEvent,
+} from '@ipcm/client-core';
+import { FakeTimers, settledFlag } from '../fake-timers.js';
 import { Harness, nextErrors, nextMessages, type ConformanceTarget } from './harness.js';
 
 /**
@@ -61,17 +71,23 @@ export function defineWaitingSuite(target: ConformanceTarget): void {
       const timers = new FakeTimers();
       const alice = await h.client('alice', { timers });
       const waited = alice.waitForPeer('nobody', { timeoutMs: 30_000 });
-      let settled = false;
-      waited.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
+      const settled = settledFlag(waited);
       timers.advance(29_999);
       await new Promise((resolve) => setImmediate(resolve));
-      expect(settled).toBe(false);
+      expect(settled()).toBe(false);
       timers.advance(1);
       await expect(waited).rejects.toBeInstanceOf(WaitTimeoutError);
       await expect(waited).rejects.toMatchObject({ code: 'ERR_IPCM_WAIT_TIMEOUT' });
+    });
+
+    test('waitForPeer refuses a timeoutMs past 2^31 - 1 ms (Node would fire it after 1 ms) and bad options with ERR_IPCM_INVALID_OPTION', async () => {
+      const alice = await h.client('alice');
+      const tooLong = alice.waitForPeer('nobody', { timeoutMs: 2 ** 31 });
+      await expect(tooLong).rejects.toBeInstanceOf(OptionRangeError);
+      await expect(tooLong).rejects.toMatchObject({ code: 'ERR_IPCM_INVALID_OPTION', message: expect.stringMatching(/timeoutMs.*2147483648/) as unknown });
+      await expect(alice.waitForPeer('nobody', { timeoutMs: -1 })).rejects.toBeInstanceOf(OptionRangeError);
+      await expect(alice.waitForPeer('nobody', { timeoutMs: '5' as unknown as number })).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(alice.waitForPeer('nobody', { signal: {} as AbortSignal })).rejects.toBeInstanceOf(InvalidOptionError);
     });
 
     test("waitForPeer rejects with the signal's reason when aborted, and at once for a signal already aborted", async () => {

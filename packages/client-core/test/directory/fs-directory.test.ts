@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { IdInUseError, RouteError } from '../../src/errors.js';
+import { IdInUseError, InvalidOptionError, OptionRangeError, RouteError } from '../../src/errors.js';
+import { MAX_TIMER_MS, type Clock } from '../../src/options.js';
 import { FsDirectory } from '../../src/fs-directory.js';
 import type { DirectoryEvent } from '../../src/peer-directory.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../../src/route-directory.js';
@@ -53,6 +54,8 @@ describeDirectoryContract('filesystem route directory', async () => {
 describe('FsDirectory', () => {
   let dir: string;
   let timers: FakeTimers;
+  /** The clock of the fake timers: one object, so every view of the directory shares it. */
+  let clock: Clock;
   const children: ChildProcess[] = [];
   const directories: FsDirectory[] = [];
   const controllers: AbortController[] = [];
@@ -60,6 +63,8 @@ describe('FsDirectory', () => {
   beforeEach(async () => {
     dir = await spawnRoute({ prefix: 'ipcm-fd-' });
     timers = new FakeTimers();
+    const current = timers;
+    clock = { now: () => current.now };
   });
 
   afterEach(async () => {
@@ -74,8 +79,8 @@ describe('FsDirectory', () => {
     await removeRoute(dir);
   });
 
-  async function open(options: { checkIntervalMs?: number } = {}): Promise<FsDirectory> {
-    const directory = await FsDirectory.open(dir, { probe: unixProbe, timers, rescanIntervalMs: 1000, ...options });
+  async function open(options: { checkIntervalMs?: number; rescanIntervalMs?: number } = {}): Promise<FsDirectory> {
+    const directory = await FsDirectory.open(dir, { probe: unixProbe, timers, clock, rescanIntervalMs: 1000, ...options });
     directories.push(directory);
     return directory;
   }
@@ -109,11 +114,18 @@ describe('FsDirectory', () => {
     // A register that found leftovers lets the next one look again: it finds none.
     const d = await directory.register('d', 'marker');
     // The directory was found clean just now: a leftover made since waits for
-    // a later start (after CLEAN_REINSPECT_MS) or the next claim of its id.
+    // a later start (after CLEAN_REINSPECT_MS, 5 s on the injected clock) or
+    // the next claim of its id.
     await leftover('gone-2');
     const e = await directory.register('e', 'marker');
     expect(await exists('gone-2')).toBe(true);
-    for (const registration of [...first, d, e]) await registration.release();
+    timers.advance(4999);
+    const f = await directory.register('f', 'marker');
+    expect(await exists('gone-2')).toBe(true);
+    timers.advance(1);
+    const g = await directory.register('g', 'marker');
+    expect(await exists('gone-2')).toBe(false);
+    for (const registration of [...first, d, e, f, g]) await registration.release();
   });
 
   test('R16: a peer in another process is seen up with its socket path; SIGKILLed, its down is seen by the periodic rescan', async () => {
@@ -225,5 +237,11 @@ describe('FsDirectory', () => {
     expect(() => new FsDirectory(route, { rescanIntervalMs: 0 })).toThrow(RangeError);
     expect(() => new FsDirectory(route, { debounceMs: -1 })).toThrow(RangeError);
     expect(() => new FsDirectory(route, { probe: 1 as unknown as undefined })).toThrow(TypeError);
+    expect(() => new FsDirectory(route, { clock: {} as unknown as undefined })).toThrow(InvalidOptionError);
+    // Timer-valued options end at MAX_TIMER_MS: Node fires a longer delay after 1 ms.
+    for (const name of ['rescanIntervalMs', 'debounceMs', 'checkIntervalMs'] as const) {
+      expect(() => new FsDirectory(route, { [name]: MAX_TIMER_MS })).not.toThrow();
+      expect(() => new FsDirectory(route, { [name]: MAX_TIMER_MS + 1 })).toThrow(OptionRangeError);
+    }
   });
 });
