@@ -9,7 +9,18 @@ import {
   type DisconnectEvent,
   type Message,
 } from '@ipcm/client-core';
-import { FakeClock, Harness, closedByPeer, nextErrors, nextMessages, type ConformanceTarget } from './harness.js';
+import { FakeTimers, settledFlag } from '../fake-timers.js';
+import {
+  FakeClock,
+  Harness,
+  closedByPeer,
+  helloFrame,
+  messageFrame,
+  nextErrors,
+  nextMessages,
+  writeRaw,
+  type ConformanceTarget,
+} from './harness.js';
 
 /**
  * The behaviours every @ipcm client must have, whatever its transport. A
@@ -258,6 +269,32 @@ export function defineBehaviourSuite(target: ConformanceTarget): void {
       await expect(alice.send('bob', 'late')).rejects.toMatchObject({ code: 'ERR_IPCM_CLIENT_CLOSED' });
       await expect(alice.close()).resolves.toBeUndefined(); // idempotent
       await expect(alice.destroy()).resolves.toBeUndefined();
+    });
+
+    test('R27: a retiring connection whose peer never acknowledges the end is destroyed after lingerMs (injected timers: no real waiting)', async () => {
+      const timers = new FakeTimers();
+      const bob = await h.client('bob', { lingerMs: 30_000, timers });
+      // A peer that never reads: with bob's reply unread in front of it, it
+      // never takes bob's end, so it never ends its own side.
+      const raw = await h.raw('bob');
+      const arrived = nextMessages(bob, 1);
+      await writeRaw(raw, Buffer.concat([helloFrame('x'), messageFrame('x', 'bob', 'hi')]));
+      await arrived;
+      await bob.send('x', 'never read');
+      const armed = timers.active;
+      expect(bob.disconnectConnection('x')).toBe(true); // retiring: flushed, ended, waiting for the peer's end
+      expect(timers.active).toBe(armed + 1); // its linger timer
+      // close() resolves once every connection, the retiring one too, has closed.
+      const closed = bob.close();
+      const done = settledFlag(closed);
+      timers.advance(29_999);
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(done()).toBe(false);
+      expect(raw.destroyed).toBe(false);
+      timers.advance(1);
+      await closed;
+      expect(timers.active).toBe(0);
+      await closedByPeer(raw);
     });
 
     test('R32: close() removes the route entry and writes .stats; the id can be taken again', async () => {
