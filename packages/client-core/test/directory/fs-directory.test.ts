@@ -13,6 +13,7 @@ import { FsDirectory } from '../../src/fs-directory.js';
 import type { DirectoryEvent } from '../../src/peer-directory.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../../src/route-directory.js';
 import { deadPid, FakeTimers, unixProbe } from '../helpers.js';
+import { waitUntil } from '../conformance/suite.js';
 import { describeDirectoryContract, nextMatching } from './contract.js';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'route-holder.js');
@@ -79,7 +80,7 @@ describe('FsDirectory', () => {
     await removeRoute(dir);
   });
 
-  async function open(options: { checkIntervalMs?: number; rescanIntervalMs?: number } = {}): Promise<FsDirectory> {
+  async function open(options: { checkIntervalMs?: number; rescanIntervalMs?: number; debounceMs?: number } = {}): Promise<FsDirectory> {
     const directory = await FsDirectory.open(dir, { probe: unixProbe, timers, clock, rescanIntervalMs: 1000, ...options });
     directories.push(directory);
     return directory;
@@ -146,6 +147,28 @@ describe('FsDirectory', () => {
     expect(await nextMatching(events, (event) => event.type === 'down')).toEqual({ type: 'down', id: 'svc' });
     expect(await directory.lookup('svc')).toBeUndefined();
     expect(await directory.list()).toEqual([]);
+  });
+
+  test('fs.watch alone reports an entry another view registers, after debounceMs (no rescan due: rescanIntervalMs is huge)', async () => {
+    const directory = await open({ rescanIntervalMs: MAX_TIMER_MS, debounceMs: 50 });
+    const events = watch(directory);
+    expect((await events.next()).value).toEqual({ type: 'resync', peers: [] });
+    const armed = timers.active; // the periodic rescan, never due here
+    // Another view of the same directory, with no timer of its own on these timers.
+    const other = await open({ checkIntervalMs: 0 });
+    const registration = await other.register('svc', 'marker');
+    await registration.publish();
+    // Only a filesystem event arms a timer now: the debounce.
+    await waitUntil(() => timers.active === armed + 1);
+    timers.advance(49);
+    expect(timers.active).toBe(armed + 1);
+    timers.advance(1);
+    expect(await nextMatching(events, (event) => event.type === 'up')).toEqual({
+      type: 'up',
+      id: 'svc',
+      location: { id: 'svc', listening: false },
+    });
+    await registration.release();
   });
 
   test('no watcher and no timer while nobody iterates; all stopped when the last iteration ends', async () => {
