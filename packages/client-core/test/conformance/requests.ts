@@ -187,8 +187,8 @@ export function defineRequestSuite(target: ConformanceTarget): void {
       for (const error of await Promise.all(waiting)) expect(error).toMatchObject({ code: 'ERR_IPCM_CLIENT_CLOSED' });
     });
 
-    test('R46: close() rejects the requests still pending with ERR_IPCM_CLIENT_CLOSED', async () => {
-      const app = await h.client('app', { lingerMs: 50 });
+    test('R46: close() rejects the requests still pending with ERR_IPCM_CLIENT_CLOSED (injected timers, never advanced: no linger to wait out)', async () => {
+      const app = await h.client('app', { timers: new FakeTimers() });
       const kid = await h.child('kid');
       await kid.command({ cmd: 'handle', kind: 'hang' });
       const answer = app.request('kid', 'work', { timeoutMs: Infinity });
