@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_FRAME_BYTES } from './frame-decoder.js';
 import { MAX_FRAME_PAYLOAD_BYTES } from './frame-encoder.js';
 import { validatePeerId } from './message.js';
-import type { ClientOptions, Clock, Timers } from './options.js';
+import { MAX_TIMER_MS, type ClientOptions, type Clock, type Timers } from './options.js';
 import type { PeerDirectory } from './peer-directory.js';
 import type { Serializer } from './serializer.js';
 import { checkIntegerOption, checkOptionNames, describeValue as describe } from './option-checks.js';
@@ -107,10 +107,10 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
     maxFrameBytes: checkIntegerOption('maxFrameBytes', options.maxFrameBytes, DEFAULT_MAX_FRAME_BYTES, 1, MAX_FRAME_PAYLOAD_BYTES),
     maxPendingBytes: checkIntegerOption('maxPendingBytes', options.maxPendingBytes, 16 * 1024 * 1024, 1),
     maxWaitingSends: checkIntegerOption('maxWaitingSends', options.maxWaitingSends, 1024, 0),
-    helloTimeoutMs: checkIntegerOption('helloTimeoutMs', options.helloTimeoutMs, 5000, 1),
-    frameTimeoutMs: checkIntegerOption('frameTimeoutMs', options.frameTimeoutMs, 30_000, 1),
+    helloTimeoutMs: checkIntegerOption('helloTimeoutMs', options.helloTimeoutMs, 5000, 1, MAX_TIMER_MS),
+    frameTimeoutMs: checkIntegerOption('frameTimeoutMs', options.frameTimeoutMs, 30_000, 1, MAX_TIMER_MS),
     maxHandshakes: checkIntegerOption('maxHandshakes', options.maxHandshakes, 128, 1),
-    lingerMs: checkIntegerOption('lingerMs', options.lingerMs, 2000, 0),
+    lingerMs: checkIntegerOption('lingerMs', options.lingerMs, 2000, 0, MAX_TIMER_MS),
     maxQueuedMessages: checkIntegerOption('maxQueuedMessages', options.maxQueuedMessages, 10_000, 1),
     serializer: options.serializer,
     clock: options.clock,
@@ -119,7 +119,7 @@ export function checkOptions(options: ClientOptions, extraNames: Iterable<string
     requestTimeoutMs:
       options.requestTimeoutMs === Infinity
         ? Infinity
-        : checkIntegerOption('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1, 2_147_483_647),
+        : checkIntegerOption('requestTimeoutMs', options.requestTimeoutMs, 30_000, 1, MAX_TIMER_MS),
     exposeErrorDetails: options.exposeErrorDetails ?? false,
   };
 }

@@ -2,7 +2,7 @@ import { IpcmError, RouteError } from './errors.js';
 import type { ClientCounters } from './client-stats.js';
 import { overlayDirectory } from './directory-chain.js';
 import { FsDirectory } from './fs-directory.js';
-import type { Timers } from './options.js';
+import type { Clock, Timers } from './options.js';
 import type { PeerDirectory, Registration } from './peer-directory.js';
 import type { EntryProbe } from './route-types.js';
 import { StaticDirectory } from './static-directory.js';
@@ -11,7 +11,8 @@ import { StaticDirectory } from './static-directory.js';
  * The directory a client claims its id in and finds its peers through:
  * the `directory` option, else one made from `route` (and a transport's
  * configured peers, looked up first). `owned` when made here: the client
- * closes it.
+ * closes it. A directory made here runs on the client's `timers` and
+ * `clock`.
  */
 export async function openDirectory(
   given: PeerDirectory | undefined,
@@ -19,11 +20,12 @@ export async function openDirectory(
   route: string | undefined,
   probe: EntryProbe,
   timers: Timers,
+  clock?: Clock,
 ): Promise<{ directory: PeerDirectory; owned: boolean }> {
   if (given === undefined) {
     // Reaping what killed processes left is the route directory's
     // business: FsDirectory does it on register (R37).
-    const fs = route === undefined ? undefined : await FsDirectory.open(route, { probe, timers });
+    const fs = route === undefined ? undefined : await FsDirectory.open(route, { probe, timers, clock });
     const directory = fs === undefined ? (configured ?? new StaticDirectory({})) : configured === undefined ? fs : overlayDirectory(configured, fs);
     return { directory, owned: true };
   }

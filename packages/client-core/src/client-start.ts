@@ -21,7 +21,7 @@ export async function startClient<T extends PeerTypes>(
   const { id, route, listen } = engine.options;
   const transport = engine.transport;
   const probe: EntryProbe = (target) => transport.probe(target);
-  const { directory, owned } = await openDirectory(engine.options.directory, engine.configuredPeers, route, probe, engine.timers);
+  const { directory, owned } = await openDirectory(engine.options.directory, engine.configuredPeers, route, probe, engine.timers, engine.clock);
   if (owned) engine.ownsDirectory = true;
   engine.currentDirectory = directory;
   let registration: Registration;

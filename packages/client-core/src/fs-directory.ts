@@ -13,11 +13,11 @@
  * `list()`, diffed against the previous one.
  */
 import { watch as fsWatch, promises as fsp, type FSWatcher } from 'node:fs';
-import { InvalidIdError } from './errors.js';
+import { InvalidIdError, InvalidOptionError } from './errors.js';
 import { FsRegistration } from './fs-registration.js';
 import { byId, diffLocations, watchIterable, type EventChannel } from './directory-events.js';
-import { checkIntegerOption } from './option-checks.js';
-import { realTimers, type Timers } from './options.js';
+import { checkIntegerOption, describeValue } from './option-checks.js';
+import { MAX_TIMER_MS, realTimers, type Clock, type Timers } from './options.js';
 import type { DirectoryEvent, PeerDirectory, PeerLocation, RegisterOptions, WatchOptions } from './peer-directory.js';
 import { RouteDirectory } from './route-directory.js';
 import type { EntryKind, EntryProbe, PeerEntry, PeerStats, RouteDirectoryOptions } from './route-types.js';
@@ -37,8 +37,13 @@ const DEFAULT_REAP_PER_REGISTER = 16;
  * one in progress).
  */
 const CLEAN_REINSPECT_MS = 5000;
+/** When a directory was found clean, on the clock of the FsDirectory that found it. */
+interface FoundClean {
+  readonly at: number;
+  readonly clock: Clock;
+}
 /** Per route directory path: the reap in progress in this process, or when it last found nothing. */
-const reapState = new Map<string, Promise<void> | number>();
+const reapState = new Map<string, Promise<void> | FoundClean>();
 
 /** A probe for directories given none: every endpoint is presumed live, so nothing live is ever taken over. */
 const presumeLive: EntryProbe = () => Promise.resolve('live');
@@ -74,6 +79,13 @@ export interface FsDirectoryOptions {
   checkIntervalMs?: number | undefined;
   /** Timer functions, for tests. @default setTimeout/clearTimeout */
   timers?: Timers | undefined;
+  /**
+   * Monotonic millisecond clock for the window in which a directory found
+   * clean is not re-read by a register (see `reapPerRegister`); tests
+   * inject the one that drives their `timers`.
+   * @default performance
+   */
+  clock?: Clock | undefined;
   /**
    * After each successful `register`, remove up to this many entries (and
    * temporary files of claims cut short) that killed processes left behind,
@@ -146,6 +158,7 @@ export class FsDirectory implements PeerDirectory {
   readonly #checkIntervalMs: number;
   readonly #reapPerRegister: number;
   readonly #timers: Timers;
+  readonly #clock: Clock;
   readonly #processId: () => number;
   readonly #closing = new AbortController();
   readonly #channels = new Set<EventChannel>();
@@ -168,7 +181,7 @@ export class FsDirectory implements PeerDirectory {
    * which takes the same options) and wraps it.
    */
   static async open(routePath: string, options: FsDirectoryOptions & RouteDirectoryOptions = {}): Promise<FsDirectory> {
-    const { probe, rescanIntervalMs, debounceMs, checkIntervalMs, timers, reapPerRegister, ...routeOptions } = options;
+    const { probe, rescanIntervalMs, debounceMs, checkIntervalMs, timers, clock, reapPerRegister, ...routeOptions } = options;
     const route = await RouteDirectory.open(routePath, routeOptions);
     return new FsDirectory(route, {
       probe,
@@ -176,6 +189,7 @@ export class FsDirectory implements PeerDirectory {
       debounceMs,
       checkIntervalMs,
       timers,
+      clock,
       reapPerRegister,
       processId: routeOptions.processId,
     });
@@ -187,19 +201,21 @@ export class FsDirectory implements PeerDirectory {
    */
   constructor(route: RouteDirectory, options: FsDirectoryOptions & { processId?: (() => number) | undefined } = {}) {
     if (!(route instanceof RouteDirectory)) throw new TypeError('route must be a RouteDirectory');
-    const { probe = presumeLive, timers = realTimers, processId = () => process.pid } = options;
+    const { probe = presumeLive, timers = realTimers, clock = performance, processId = () => process.pid } = options;
     if (typeof probe !== 'function') throw new TypeError(`probe must be a function, received ${typeof probe}`);
     if (typeof timers?.setTimeout !== 'function' || typeof timers.clearTimeout !== 'function') {
       throw new TypeError('timers must have setTimeout and clearTimeout functions');
     }
+    if (typeof clock?.now !== 'function') throw new InvalidOptionError(`clock must have a now() method; received ${describeValue(clock)}`);
     this.route = route;
     this.description = `route directory ${route.path}`;
     this.#probe = probe;
-    this.#rescanIntervalMs = checkIntegerOption('rescanIntervalMs', options.rescanIntervalMs, DEFAULT_RESCAN_INTERVAL_MS, 1);
-    this.#debounceMs = checkIntegerOption('debounceMs', options.debounceMs, DEFAULT_DEBOUNCE_MS, 0);
-    this.#checkIntervalMs = checkIntegerOption('checkIntervalMs', options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, 0);
+    this.#rescanIntervalMs = checkIntegerOption('rescanIntervalMs', options.rescanIntervalMs, DEFAULT_RESCAN_INTERVAL_MS, 1, MAX_TIMER_MS);
+    this.#debounceMs = checkIntegerOption('debounceMs', options.debounceMs, DEFAULT_DEBOUNCE_MS, 0, MAX_TIMER_MS);
+    this.#checkIntervalMs = checkIntegerOption('checkIntervalMs', options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, 0, MAX_TIMER_MS);
     this.#reapPerRegister = checkIntegerOption('reapPerRegister', options.reapPerRegister, DEFAULT_REAP_PER_REGISTER, 0);
     this.#timers = timers;
+    this.#clock = clock;
     this.#processId = processId;
   }
 
@@ -227,19 +243,22 @@ export class FsDirectory implements PeerDirectory {
   /**
    * Reaps what killed processes left (R37), a bounded amount, sharing a
    * reap already in progress in this process and skipping a directory
-   * found clean in the last {@link CLEAN_REINSPECT_MS}. Failures are
-   * ignored: housekeeping is not the registrant's problem.
+   * found clean in the last {@link CLEAN_REINSPECT_MS} (on this
+   * directory's clock; a time read from another clock says nothing, so the
+   * directory is read again). Failures are ignored: housekeeping is not the
+   * registrant's problem.
    */
   #reap(probe: EntryProbe): Promise<void> {
     const key = this.route.path;
     const state = reapState.get(key);
     if (state instanceof Promise) return state;
-    if (state !== undefined && Date.now() - state < CLEAN_REINSPECT_MS) return Promise.resolve();
+    const clock = this.#clock;
+    if (state !== undefined && state.clock === clock && clock.now() - state.at < CLEAN_REINSPECT_MS) return Promise.resolve();
     const reaping = this.route
       .reapStale(probe, { limit: this.#reapPerRegister })
       .then(
         (reaped) => {
-          if (reaped.length === 0) reapState.set(key, Date.now());
+          if (reaped.length === 0) reapState.set(key, { at: clock.now(), clock });
           else reapState.delete(key);
         },
         () => {

@@ -3,5 +3,6 @@
 // sweeps). Not public API: no semver promise, may change in any release.
 // Applications and third-party transports should not import it.
 export { checkIntegerOption, checkOptionNames, describeValue } from './option-checks.js';
+export { MAX_TIMER_MS } from './options.js';
 export { createRoleHost } from './role-host.js';
 export type { RoleHostConnection, RoleHostContext } from './role-host.js';

@@ -16,6 +16,14 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/**
+ * The longest delay, in ms, of every timer-valued option and per-call
+ * `timeoutMs`: 2^31 - 1 (about 24.8 days), the most Node's `setTimeout`
+ * honours. A longer delay would fire after 1 ms (with a
+ * `TimeoutOverflowWarning`), so it is refused with `ERR_IPCM_INVALID_OPTION`.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /** The real timers (Node's `setTimeout`/`clearTimeout`). */
 export const realTimers: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
@@ -138,7 +146,8 @@ export interface ClientOptions {
   clock?: Clock;
   /**
    * Timer functions every timer of the client runs on: the hello,
-   * partial-frame and linger timeouts, `request()` timeouts,
+   * partial-frame and linger timeouts, `close()`'s wait for running
+   * handlers and dials, `request()` timeouts, a waiting send's `timeoutMs`,
    * `waitForPeer`'s `timeoutMs`, the pause before a failed `'peer'` watch
    * restarts, and, for a directory made from `route`, the `FsDirectory`'s
    * watch debounce, rescan and lock check; tests inject fake ones so no

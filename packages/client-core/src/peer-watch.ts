@@ -1,7 +1,8 @@
-import { IpcmError, RouteError, WaitTimeoutError } from './errors.js';
+import { InvalidOptionError, IpcmError, RouteError, WaitTimeoutError } from './errors.js';
 import type { PeerEvent } from './client-events.js';
 import { validatePeerId } from './message.js';
-import type { Timers } from './options.js';
+import { checkIntegerOption, describeValue } from './option-checks.js';
+import { MAX_TIMER_MS, type Timers } from './options.js';
 import type { PeerDirectory } from './peer-directory.js';
 import { dialTarget } from './peer-locator.js';
 import type { Transport } from './transport.js';
@@ -70,11 +71,9 @@ export class PeerWatch {
   async waitFor(peerId: string, options: WaitForPeerOptions): Promise<void> {
     validatePeerId(peerId);
     const { timeoutMs, signal } = options;
-    if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
-      throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
-    }
+    if (timeoutMs !== undefined) checkIntegerOption('timeoutMs', timeoutMs, 0, 0, MAX_TIMER_MS);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
+      throw new InvalidOptionError(`signal must be an AbortSignal; received ${describeValue(signal)}`);
     }
     signal?.throwIfAborted();
     const stop = new AbortController();

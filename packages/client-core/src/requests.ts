@@ -5,11 +5,8 @@ import { ClientClosedError, ConnectionClosedError, RemoteError, RequestTimeoutEr
 import type { Message } from './message.js';
 import { checkIntegerOption } from './option-checks.js';
 import { isResponseContent, requestContent } from './request-wire.js';
-import { realTimers, type Timers } from './options.js';
+import { MAX_TIMER_MS, realTimers, type Timers } from './options.js';
 import type { RequestContent, ResponseContent } from './request-wire.js';
-
-/** Largest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** @default 10000 */
 export const DEFAULT_MAX_PENDING_REQUESTS = 10_000;

@@ -1,5 +1,6 @@
-import { SendAbortedError, SendTimeoutError } from './errors.js';
-import type { SendOptions } from './options.js';
+import { InvalidOptionError, SendAbortedError, SendTimeoutError } from './errors.js';
+import { checkIntegerOption, describeValue } from './option-checks.js';
+import { MAX_TIMER_MS, type SendOptions, type Timers } from './options.js';
 import type { Settler, Waiter } from './connection-writer.js';
 import type { PeerConnection } from './peer-connection.js';
 
@@ -23,17 +24,18 @@ export function admitWaiting(conn: PeerConnection, maxPendingBytes: number): voi
 /** The promise an accepted send returns: already resolved and shared (it carries no state). */
 export const RESOLVED: Promise<void> = Promise.resolve();
 
-/** Checks a send's options, naming the option and the value. */
+/**
+ * Checks a send's options, naming the option and the value: coded
+ * `ERR_IPCM_INVALID_OPTION` errors, `timeoutMs` from 0 to {@link MAX_TIMER_MS}.
+ */
 export function checkSendOptions(options: SendOptions): void {
   if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`send options must be an object; received ${String(options)}`);
+    throw new InvalidOptionError(`send options must be an object; received ${describeValue(options)}`);
   }
   const { timeoutMs, signal } = options;
-  if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 0)) {
-    throw new RangeError(`timeoutMs must be an integer >= 0; received ${String(timeoutMs)}`);
-  }
+  if (timeoutMs !== undefined) checkIntegerOption('timeoutMs', timeoutMs, 0, 0, MAX_TIMER_MS);
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new TypeError(`signal must be an AbortSignal; received ${String(signal)}`);
+    throw new InvalidOptionError(`signal must be an AbortSignal; received ${describeValue(signal)}`);
   }
 }
 
@@ -42,16 +44,23 @@ export function abortedError(peerId: string, signal: AbortSignal): SendAbortedEr
 }
 
 /**
- * Arms `timeoutMs` and `signal` for a waiting send: the first to fire calls
- * `cancel` with a coded error. Both are released when the send settles
- * another way (the waiter's `release`, or the settler's resolve/reject).
+ * Arms `timeoutMs` (on the client's `timers`) and `signal` for a waiting
+ * send: the first to fire calls `cancel` with a coded error. Both are
+ * released when the send settles another way (the waiter's `release`, or
+ * the settler's resolve/reject).
  */
-export function cancelWith(options: SendOptions, peerId: string, holder: Waiter | Settler, cancel: (error: Error) => void): void {
+export function cancelWith(
+  options: SendOptions,
+  peerId: string,
+  holder: Waiter | Settler,
+  timers: Timers,
+  cancel: (error: Error) => void,
+): void {
   const { timeoutMs, signal } = options;
   if (timeoutMs === undefined && signal === undefined) return;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: unknown;
   const release = (): void => {
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) timers.clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   };
   const onAbort = (): void => {
@@ -59,11 +68,12 @@ export function cancelWith(options: SendOptions, peerId: string, holder: Waiter 
     cancel(abortedError(peerId, signal as AbortSignal));
   };
   if (timeoutMs !== undefined) {
-    timer = setTimeout(() => {
+    timer = timers.setTimeout(() => {
       release();
       cancel(new SendTimeoutError(`send to ${peerId} still waiting after timeoutMs (${timeoutMs})`));
     }, timeoutMs);
-    timer.unref();
+    // A waiting send's timer never keeps the process alive (Node's handles have unref(); injected ones may not).
+    (timer as { unref?: () => void } | null)?.unref?.();
   }
   signal?.addEventListener('abort', onAbort, { once: true });
   holder.release = release;

@@ -4,7 +4,7 @@ import type { ClientCounters } from './client-stats.js';
 import type { Dialer } from './dialer.js';
 import type { MessageEncoder } from './message-encoder.js';
 import { validatePeerId } from './message.js';
-import type { SendOptions } from './options.js';
+import { realTimers, type SendOptions, type Timers } from './options.js';
 import type { Settler, Waiter } from './connection-writer.js';
 import { abortedError, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
 
@@ -31,10 +31,13 @@ export class Sender {
   readonly #encoder: MessageEncoder;
   readonly #dialer: Dialer;
   readonly #counters: ClientCounters;
+  /** The client's timers, for a waiting send's `timeoutMs`. */
+  readonly #timers: Timers;
 
   constructor(host: SenderHost) {
     this.#host = host;
     this.#options = host.options;
+    this.#timers = host.options.timers ?? realTimers;
     this.#encoder = host.encoder;
     this.#dialer = host.dialer;
     this.#counters = host.counters;
@@ -89,7 +92,7 @@ export class Sender {
       return new Promise<void>((resolve, reject) => {
         const settler: Settler = { resolve, reject, cancelled: false, release: undefined };
         if (options !== undefined) {
-          cancelWith(options, peerId, settler, (error) => {
+          cancelWith(options, peerId, settler, this.#timers, (error) => {
             target.cancel(settler);
             reject(error);
           });
@@ -115,7 +118,7 @@ export class Sender {
       };
       target.wait(waiter);
       if (options !== undefined) {
-        cancelWith(options, peerId, waiter, (error) => {
+        cancelWith(options, peerId, waiter, this.#timers, (error) => {
           target.withdraw(waiter);
           reject(error);
         });

@@ -3,6 +3,7 @@ import { releaseClaim } from './client-directory.js';
 import { debugLifecycle } from './diagnostics.js';
 import type { IpcmError } from './errors.js';
 import type { PeerTypes } from './peer-types.js';
+import { withTimeout } from './with-timeout.js';
 
 /** Options of `close()`. */
 export interface CloseOptions {
@@ -67,7 +68,7 @@ async function shutdown<T extends PeerTypes>(engine: ClientEngine<T>, force: boo
   } else if (engine.responder.running > 0) {
     // Answers to requests already taken go out before the connections end.
     engine.answering = true;
-    await withTimeout(engine.responder.whenIdle(), lingerMs);
+    await withTimeout(engine.responder.whenIdle(), lingerMs, engine.timers);
     engine.answering = false;
   }
   const listenerClosed = engine.listener?.close();
@@ -77,7 +78,7 @@ async function shutdown<T extends PeerTypes>(engine: ClientEngine<T>, force: boo
   } else if (dialer.dials.size > 0) {
     // Messages queued on a connection still being opened are flushed too
     // (R27), within the linger time.
-    await withTimeout(Promise.allSettled(dialer.dials), lingerMs);
+    await withTimeout(Promise.allSettled(dialer.dials), lingerMs, engine.timers);
   }
   const closedError = engine.closedError();
   for (const conn of dialer.dialing.values()) conn.destroy(closedError);
@@ -106,11 +107,4 @@ async function shutdown<T extends PeerTypes>(engine: ClientEngine<T>, force: boo
     engine.state = 'closed';
   }
   if (failure !== undefined) throw failure;
-}
-
-/** Waits for `promise`, or `ms` milliseconds, whichever comes first. */
-async function withTimeout(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
 }

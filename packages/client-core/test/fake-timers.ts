@@ -42,3 +42,16 @@ export class FakeTimers implements Timers {
     this.now = until;
   }
 }
+
+/**
+ * Whether `promise` has settled yet, for checking that a timeout has not
+ * fired a moment too early (its rejection is still the caller's to await).
+ */
+export function settledFlag(promise: Promise<unknown>): () => boolean {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return () => settled;
+}

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import { CLIENT_OPTION_NAMES, checkOptions } from '../src/check-options.js';
 import { InvalidOptionError, IpcmError, OptionRangeError } from '../src/errors.js';
 import { checkIntegerOption, checkOptionNames } from '../src/option-checks.js';
-import type { ClientOptions } from '../src/options.js';
+import { MAX_TIMER_MS, type ClientOptions } from '../src/options.js';
 import { RouteDirectory, removeRoute, spawnRoute } from '../src/route-directory.js';
 import { caught } from './helpers.js';
 
@@ -52,6 +52,18 @@ describe('client options', () => {
     expect(range).toMatchObject({ code: 'ERR_IPCM_INVALID_OPTION', message: expect.stringMatching(/maxPendingBytes.*received 0/) as unknown });
     expect(caught(() => checkOptions(null as unknown as ClientOptions))).toBeInstanceOf(InvalidOptionError);
   });
+
+  test.each(['helloTimeoutMs', 'frameTimeoutMs', 'lingerMs', 'requestTimeoutMs'])(
+    'the timer-valued option %s is at most MAX_TIMER_MS (2^31 - 1): a longer delay is refused, not fired after 1 ms',
+    (name) => {
+      expect(MAX_TIMER_MS).toBe(2 ** 31 - 1);
+      expect(checkOptions(withTypo({ [name]: MAX_TIMER_MS }))).toMatchObject({ [name]: MAX_TIMER_MS });
+      const range = caught(() => checkOptions(withTypo({ [name]: MAX_TIMER_MS + 1 })));
+      expect(range).toBeInstanceOf(OptionRangeError);
+      expect(range).toMatchObject({ code: 'ERR_IPCM_INVALID_OPTION', message: expect.stringContaining(`${name} must be an integer from`) as unknown });
+      expect((range as Error).message).toContain(`to ${MAX_TIMER_MS}; received ${MAX_TIMER_MS + 1}`);
+    },
+  );
 
   test('checkIntegerOption and checkOptionNames, for transport authors, raise the same coded errors', () => {
     expect(caught(() => checkIntegerOption('port', 'x', 0, 0))).toMatchObject({ code: 'ERR_IPCM_INVALID_OPTION', name: 'InvalidOptionError' });

@@ -362,6 +362,8 @@ describe('RequestTable and Responder over an in-process pair', () => {
     expect(() => new RequestTable({ send, timeoutMs: 2 ** 31 })).toThrow(RangeError);
     const table = new RequestTable({ send });
     expect(await rejection(table.request('bob', 1, { timeoutMs: 0 }))).toBeInstanceOf(RangeError);
+    // A per-request timeout past 2^31 - 1 ms would fire after 1 ms: refused, coded.
+    expect(await rejection(table.request('bob', 1, { timeoutMs: 2 ** 31 }))).toMatchObject({ name: 'OptionRangeError', code: 'ERR_IPCM_INVALID_OPTION' });
     expect(table.pending).toBe(0);
     const responder = pair()[0].responder;
     expect(() => responder.handle('no' as never)).toThrow(TypeError);

@@ -58,12 +58,14 @@ export interface TcpClientOptions extends ClientOptions {
   tls?: TcpTlsOptions;
   /**
    * TCP keep-alive: idle time before the first probe, in milliseconds, so a
-   * peer that vanished without closing is noticed.
+   * peer that vanished without closing is noticed. At most 32767000
+   * (Linux's longest keep-alive idle time).
    * @default 10000
    */
   keepAliveMs?: number;
   /**
    * How long dialling a peer may take before it fails with `ERR_IPCM_CONNECT`.
+   * At most 2147483647 (the longest timer).
    * @default 10000
    */
   connectTimeoutMs?: number;

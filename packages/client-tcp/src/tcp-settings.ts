@@ -6,7 +6,7 @@ import {
   validatePeerId,
   type ClientOptions,
 } from '@ipcm/client-core';
-import { checkIntegerOption, describeValue as describe } from '@ipcm/client-core/internal';
+import { checkIntegerOption, describeValue as describe, MAX_TIMER_MS } from '@ipcm/client-core/internal';
 import type { TcpClientOptions, TcpTlsOptions } from './options.js';
 import type { TcpAddress } from './tcp-address.js';
 
@@ -103,8 +103,8 @@ export function checkTcpOptions(options: TcpClientOptions): TcpSettings {
     peers,
     token,
     tls: options.tls,
-    keepAliveMs: checkIntegerOption('keepAliveMs', options.keepAliveMs, 10_000, 1),
-    connectTimeoutMs: checkIntegerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1),
+    keepAliveMs: checkIntegerOption('keepAliveMs', options.keepAliveMs, 10_000, 1, MAX_KEEP_ALIVE_MS),
+    connectTimeoutMs: checkIntegerOption('connectTimeoutMs', options.connectTimeoutMs, 10_000, 1, MAX_TIMER_MS),
   };
 }
 
@@ -121,3 +121,10 @@ function parseHostPort(id: string, text: unknown): TcpAddress {
   }
   return { transport: 'tcp', host: (match[1] ?? match[2]) as string, port };
 }
+
+/**
+ * The longest keep-alive idle time Linux takes (TCP_KEEPIDLE, 32,767 s);
+ * beyond it the kernel refuses the setting and Node ignores the refusal, so
+ * the socket would silently have no keep-alive.
+ */
+const MAX_KEEP_ALIVE_MS = 32_767_000;

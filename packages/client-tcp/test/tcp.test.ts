@@ -624,6 +624,8 @@ describe('tcp client', () => {
       ['connectTimeoutMs 0', { connectTimeoutMs: 0 }, RangeError, 'connectTimeoutMs'],
       ['connectTimeoutMs -5', { connectTimeoutMs: -5 }, RangeError, 'connectTimeoutMs'],
       ['connectTimeoutMs Infinity', { connectTimeoutMs: Infinity }, RangeError, 'connectTimeoutMs'],
+      ['connectTimeoutMs past the longest timer', { connectTimeoutMs: 2 ** 31 }, RangeError, 'connectTimeoutMs'],
+      ['keepAliveMs past what the kernel takes', { keepAliveMs: 32_767_001 }, RangeError, 'keepAliveMs'],
       ['connectTimeoutMs "1000"', { connectTimeoutMs: '1000' }, TypeError, 'connectTimeoutMs'],
       ['host ""', { host: '' }, TypeError, 'host'],
       ['host 5', { host: 5 }, TypeError, 'host'],

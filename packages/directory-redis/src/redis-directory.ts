@@ -17,7 +17,7 @@ import {
   type Timers,
   type WatchOptions,
 } from '@ipcm/client-core';
-import { checkIntegerOption } from '@ipcm/client-core/internal';
+import { checkIntegerOption, MAX_TIMER_MS } from '@ipcm/client-core/internal';
 import type { RedisConnection, RedisDirectoryOptions, RedisRegisterOptions } from './options.js';
 import { RedisRegistration } from './redis-registration.js';
 import { RedisStore, storedValue } from './store.js';
@@ -68,7 +68,7 @@ export class RedisDirectory implements PeerDirectory {
       throw new TypeError(`keyPrefix must be a string without "{" or "}"; received ${JSON.stringify(prefix)}`);
     }
     this.#ttlMs = checkIntegerOption('ttlMs', options.ttlMs, 10_000, 30, 24 * 3600_000);
-    const timeoutMs = checkIntegerOption('commandTimeoutMs', options.commandTimeoutMs, 2000, 1);
+    const timeoutMs = checkIntegerOption('commandTimeoutMs', options.commandTimeoutMs, 2000, 1, MAX_TIMER_MS);
     if (options.authenticated !== undefined && typeof options.authenticated !== 'boolean') {
       throw new TypeError(`authenticated must be a boolean; received ${String(options.authenticated)}`);
     }

@@ -1,4 +1,4 @@
-import { ConfigError, IdInUseError, InvalidIdError, IpcmError, type Registration } from '@ipcm/client-core';
+import { ConfigError, IdInUseError, InvalidIdError, IpcmError, OptionRangeError, type Registration } from '@ipcm/client-core';
 import { Redis } from 'ioredis';
 import { DirectoryUnavailableError, MAX_QUEUED_EVENTS, RedisDirectory } from '@ipcm/directory-redis';
 import { makeRedisHarness, type RedisHarness } from './harness';
@@ -303,6 +303,9 @@ describeWithRedis('RedisDirectory on a real redis-server', () => {
     await expect(directory.register('aborted', 'address', { signal: controller.signal })).rejects.toThrow('gave up');
     expect(() => new RedisDirectory({ redis: server.url, group: 'a{b}' })).toThrow(TypeError);
     expect(() => new RedisDirectory({ redis: server.url, group: 'g', ttlMs: 0 })).toThrow(RangeError);
+    // A timer cannot wait longer than 2^31 - 1 ms: a longer commandTimeoutMs would fire at once.
+    expect(() => new RedisDirectory({ redis: server.url, group: 'g', commandTimeoutMs: 2 ** 31 })).toThrow(OptionRangeError);
+    expect(() => new RedisDirectory({ redis: server.url, group: 'g', commandTimeoutMs: 2 ** 31 })).toThrow(/commandTimeoutMs.*2147483648/);
   });
 
   test('a URL makes a connection of its own, closed by close(); lookups after close reject', async () => {

@@ -23,6 +23,7 @@ import {
   writeRaw,
   type ConformanceTarget,
 } from './harness.js';
+import { FakeTimers } from '../fake-timers.js';
 import { waitUntil } from './suite.js';
 
 /**
@@ -39,7 +40,10 @@ export function defineAttackSuite(target: ConformanceTarget): void {
 
     test('R36: a peer reconnecting with the same id while writing on its old connection cannot make a backlogged receiver read more', async () => {
       const bound = 10;
-      const bob = await h.client('bob', { maxQueuedMessages: bound, lingerMs: 100 });
+      const timers = new FakeTimers();
+      // lingerMs below frameTimeoutMs: advancing by it fires no partial-frame timer.
+      const lingerMs = 2000;
+      const bob = await h.client('bob', { maxQueuedMessages: bound, lingerMs, timers });
       const errors = recordErrors(bob);
       const connects: ConnectEvent[] = [];
       bob.on('connect', (event: ConnectEvent) => connects.push(event));
@@ -62,7 +66,12 @@ export function defineAttackSuite(target: ConformanceTarget): void {
         expect(bob.stats().read['x']).toBe(bound + 1);
       }
       // Each replaced (retiring) connection stays paused, is closed after
-      // lingerMs, and what it had read and could not deliver is reported.
+      // lingerMs (injected timers: not before, and no real waiting), and what
+      // it had read and could not deliver is reported.
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([]);
+      expect(bob.stats().undelivered).toBe(0);
+      timers.advance(lingerMs);
       await Promise.all(sockets.slice(0, 3).map((socket) => closedByPeer(socket)));
       await waitUntil(() => errors.length === 3);
       for (const error of errors) {

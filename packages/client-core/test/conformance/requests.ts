@@ -9,7 +9,7 @@ import {
   type RemoteError,
   type ResponseDiagnostic,
 } from '@ipcm/client-core';
-import { FakeTimers } from '../fake-timers.js';
+import { FakeTimers, settledFlag } from '../fake-timers.js';
 import { Harness, nextErrors, nextMessages, type ConformanceTarget } from './harness.js';
 
 /** Resolves with the next payload published on `name` that `match` accepts, then unsubscribes. */
@@ -187,8 +187,8 @@ export function defineRequestSuite(target: ConformanceTarget): void {
       for (const error of await Promise.all(waiting)) expect(error).toMatchObject({ code: 'ERR_IPCM_CLIENT_CLOSED' });
     });
 
-    test('R46: close() rejects the requests still pending with ERR_IPCM_CLIENT_CLOSED', async () => {
-      const app = await h.client('app', { lingerMs: 50 });
+    test('R46: close() rejects the requests still pending with ERR_IPCM_CLIENT_CLOSED (injected timers, never advanced: no linger to wait out)', async () => {
+      const app = await h.client('app', { timers: new FakeTimers() });
       const kid = await h.child('kid');
       await kid.command({ cmd: 'handle', kind: 'hang' });
       const answer = app.request('kid', 'work', { timeoutMs: Infinity });
@@ -216,6 +216,27 @@ export function defineRequestSuite(target: ConformanceTarget): void {
       release();
       await closing;
       await expect(answer).resolves.toBe('done');
+    });
+
+    test('close() waits for a running handler at most lingerMs, on the injected timers', async () => {
+      const timers = new FakeTimers();
+      const app = await h.client('app');
+      const calc = await h.client('calc', { timers, lingerMs: 30_000 });
+      const started = new Promise<void>((resolve) => calc.handle(() => (resolve(), new Promise<never>(() => {}))));
+      const answer = app.request('calc', 'x').catch((error: IpcmError) => error);
+      await started;
+      const closing = calc.close();
+      const closed = settledFlag(closing);
+      const turns = async (): Promise<void> => {
+        for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      };
+      await turns();
+      timers.advance(29_999);
+      await turns();
+      expect(closed()).toBe(false);
+      timers.advance(1);
+      await closing;
+      expect(await answer).toMatchObject({ code: expect.stringMatching(/^ERR_IPCM_/) as unknown });
     });
 
     test('a diagnostics_channel subscriber sees connect, send, message, request, response and disconnect', async () => {

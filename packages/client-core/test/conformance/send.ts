@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Socket } from 'node:net';
-import { BackpressureError, type Client, type DisconnectEvent, type Message } from '@ipcm/client-core';
+import { BackpressureError, InvalidOptionError, OptionRangeError, type Client, type DisconnectEvent, type Message } from '@ipcm/client-core';
+import { FakeTimers, settledFlag } from '../fake-timers.js';
 import { Harness, helloFrame, writeRaw, type ConformanceTarget } from './harness.js';
 import { waitUntil } from './suite.js';
 
@@ -120,8 +121,9 @@ export function defineSendSuite(target: ConformanceTarget): void {
       expect(alice.stats().unwritten).toBe(event.unwritten);
     });
 
-    test('a waiting send is cancelled by its AbortSignal (coded, with the reason) and by timeoutMs; the rest still arrive in order', async () => {
-      const alice = await h.client('alice', { maxPendingBytes: 1024 * 1024, maxWaitingSends: 4096 });
+    test('a waiting send is cancelled by its AbortSignal (coded, with the reason) and by timeoutMs on the injected timers; the rest still arrive in order', async () => {
+      const timers = new FakeTimers();
+      const alice = await h.client('alice', { maxPendingBytes: 1024 * 1024, maxWaitingSends: 4096, timers });
       const raw = await staller(alice, 'alice', 'x');
       const big = 'a'.repeat(64 * 1024);
       // 125 MiB asked for: far past the bound plus what any kernel buffers, so most wait.
@@ -131,11 +133,26 @@ export function defineSendSuite(target: ConformanceTarget): void {
       const reason = new Error('changed my mind');
       controller.abort(reason);
       await expect(aborted).rejects.toMatchObject({ code: 'ERR_IPCM_SEND_ABORTED', cause: reason });
-      await expect(alice.send('x', 'late', { timeoutMs: 1 })).rejects.toMatchObject({ code: 'ERR_IPCM_SEND_TIMEOUT' });
+      // The timeout runs on the client's timers: 30 s take no real time, and not a millisecond less.
+      const late = alice.send('x', 'late', { timeoutMs: 30_000 });
+      const lateDone = settledFlag(late);
+      timers.advance(29_999);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(lateDone()).toBe(false);
+      timers.advance(1);
+      await expect(late).rejects.toMatchObject({ code: 'ERR_IPCM_SEND_TIMEOUT' });
       const already = new AbortController();
       already.abort();
       await expect(alice.send('x', 'no', { signal: already.signal })).rejects.toMatchObject({ code: 'ERR_IPCM_SEND_ABORTED' });
-      await expect(alice.send('x', 'no', { timeoutMs: -1 })).rejects.toBeInstanceOf(RangeError);
+      await expect(alice.send('x', 'no', { timeoutMs: -1 })).rejects.toBeInstanceOf(OptionRangeError);
+      // Past 2^31 - 1 ms Node would fire the timer after 1 ms: refused instead.
+      await expect(alice.send('x', 'no', { timeoutMs: 2 ** 31 })).rejects.toMatchObject({
+        name: 'OptionRangeError',
+        code: 'ERR_IPCM_INVALID_OPTION',
+        message: expect.stringMatching(/timeoutMs.*2147483648/) as unknown,
+      });
+      await expect(alice.send('x', 'no', { timeoutMs: '5' as unknown as number })).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(alice.send('x', 'no', { signal: {} as AbortSignal })).rejects.toBeInstanceOf(InvalidOptionError);
       raw.destroy();
       const settled = await Promise.all(flood);
       expect(settled.filter((o) => o !== 'ok').length).toBeGreaterThan(0);

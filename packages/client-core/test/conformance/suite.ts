@@ -9,7 +9,18 @@ import {
   type DisconnectEvent,
   type Message,
 } from '@ipcm/client-core';
-import { FakeClock, Harness, closedByPeer, nextErrors, nextMessages, type ConformanceTarget } from './harness.js';
+import { FakeTimers, settledFlag } from '../fake-timers.js';
+import {
+  FakeClock,
+  Harness,
+  closedByPeer,
+  helloFrame,
+  messageFrame,
+  nextErrors,
+  nextMessages,
+  writeRaw,
+  type ConformanceTarget,
+} from './harness.js';
 
 /**
  * The behaviours every @ipcm client must have, whatever its transport. A
@@ -260,6 +271,32 @@ export function defineBehaviourSuite(target: ConformanceTarget): void {
       await expect(alice.destroy()).resolves.toBeUndefined();
     });
 
+    test('R27: a retiring connection whose peer never acknowledges the end is destroyed after lingerMs (injected timers: no real waiting)', async () => {
+      const timers = new FakeTimers();
+      const bob = await h.client('bob', { lingerMs: 30_000, timers });
+      // A peer that never reads: with bob's reply unread in front of it, it
+      // never takes bob's end, so it never ends its own side.
+      const raw = await h.raw('bob');
+      const arrived = nextMessages(bob, 1);
+      await writeRaw(raw, Buffer.concat([helloFrame('x'), messageFrame('x', 'bob', 'hi')]));
+      await arrived;
+      await bob.send('x', 'never read');
+      const armed = timers.active;
+      expect(bob.disconnectConnection('x')).toBe(true); // retiring: flushed, ended, waiting for the peer's end
+      expect(timers.active).toBe(armed + 1); // its linger timer
+      // close() resolves once every connection, the retiring one too, has closed.
+      const closed = bob.close();
+      const done = settledFlag(closed);
+      timers.advance(29_999);
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(done()).toBe(false);
+      expect(raw.destroyed).toBe(false);
+      timers.advance(1);
+      await closed;
+      expect(timers.active).toBe(0);
+      await closedByPeer(raw);
+    });
+
     test('R32: close() removes the route entry and writes .stats; the id can be taken again', async () => {
       const alice = await h.client('alice');
       const bob = await h.client('bob');
@@ -420,8 +457,10 @@ export function defineBehaviourSuite(target: ConformanceTarget): void {
       bob.getMessages();
     });
 
-    test('a client whose reading is paused still accepts new connections and their hellos', async () => {
-      const bob = await h.client('bob', { maxQueuedMessages: 1, helloTimeoutMs: 200 });
+    test('a client whose reading is paused still accepts new connections and their hellos (injected timers: no hello deadline to race)', async () => {
+      const timers = new FakeTimers();
+      const helloTimeoutMs = 5000;
+      const bob = await h.client('bob', { maxQueuedMessages: 1, helloTimeoutMs, timers });
       const errors: unknown[] = [];
       bob.on('error', (error) => errors.push(error));
       const first = await h.client('first');
@@ -431,6 +470,8 @@ export function defineBehaviourSuite(target: ConformanceTarget): void {
       const second = await h.client('second');
       await second.send('bob', 'hello from second');
       await waitUntil(() => bob.hasConnection('second'));
+      // Its hello was read while bob was paused: no hello timer is left to fire.
+      timers.advance(helloTimeoutMs);
       const contents: unknown[] = [];
       for await (const message of bob) {
         contents.push(message.content);

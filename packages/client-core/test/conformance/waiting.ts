@@ -1,24 +1,32 @@
 import { unlink } from 'node:fs/promises';
-import { ClientClosedError, FsDirectory, IdInUseError, WaitTimeoutError, WrongTransportError, type Client, type PeerEvent } from '@ipcm/client-core';
-import { FakeTimers } from '../fake-timers.js';
+import {
+  ClientClosedError,
+  FsDirectory,
+  IdInUseError,
+  InvalidOptionError,
+  OptionRangeError,
+  WaitTimeoutError,
+  WrongTransportError,
+  type Client,
+  type PeerEvent,
+} from '@ipcm/client-core';
+import { FakeTimers, settledFlag } from '../fake-timers.js';
 import { Harness, nextErrors, nextMessages, type ConformanceTarget } from './harness.js';
+import { waitUntil } from './suite.js';
+
+/** FsDirectory's defaults, which the directory a client makes from `route` runs with. */
+const RESCAN_INTERVAL_MS = 2000;
+const DEBOUNCE_MS = 20;
 
 /**
- * Drives `timers` until `promise` settles: each round moves fake time by
- * `stepMs` (firing the directory's debounce and rescan timers) and lets I/O
- * run once. No real time is waited for; the scans themselves are real.
+ * Moves fake time once, by `budgetMs`, then waits for `event` with no more
+ * fake time: it must follow from what fell due within the budget (the
+ * debounce after a filesystem event, or one periodic rescan). No real time
+ * is waited for; the scans themselves are real I/O.
  */
-async function drive<T>(promise: Promise<T>, timers: FakeTimers, stepMs: number): Promise<T> {
-  let settled = false;
-  const watched = promise.finally(() => {
-    settled = true;
-  });
-  watched.catch(() => undefined);
-  while (!settled) {
-    timers.advance(stepMs);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return watched;
+async function within<T>(event: Promise<T>, timers: FakeTimers, budgetMs: number): Promise<T> {
+  timers.advance(budgetMs);
+  return event;
 }
 
 /** The next 'peer' event of `client` about `id` of this `type`. */
@@ -61,17 +69,23 @@ export function defineWaitingSuite(target: ConformanceTarget): void {
       const timers = new FakeTimers();
       const alice = await h.client('alice', { timers });
       const waited = alice.waitForPeer('nobody', { timeoutMs: 30_000 });
-      let settled = false;
-      waited.then(
-        () => (settled = true),
-        () => (settled = true),
-      );
+      const settled = settledFlag(waited);
       timers.advance(29_999);
       await new Promise((resolve) => setImmediate(resolve));
-      expect(settled).toBe(false);
+      expect(settled()).toBe(false);
       timers.advance(1);
       await expect(waited).rejects.toBeInstanceOf(WaitTimeoutError);
       await expect(waited).rejects.toMatchObject({ code: 'ERR_IPCM_WAIT_TIMEOUT' });
+    });
+
+    test('waitForPeer refuses a timeoutMs past 2^31 - 1 ms (Node would fire it after 1 ms) and bad options with ERR_IPCM_INVALID_OPTION', async () => {
+      const alice = await h.client('alice');
+      const tooLong = alice.waitForPeer('nobody', { timeoutMs: 2 ** 31 });
+      await expect(tooLong).rejects.toBeInstanceOf(OptionRangeError);
+      await expect(tooLong).rejects.toMatchObject({ code: 'ERR_IPCM_INVALID_OPTION', message: expect.stringMatching(/timeoutMs.*2147483648/) as unknown });
+      await expect(alice.waitForPeer('nobody', { timeoutMs: -1 })).rejects.toBeInstanceOf(OptionRangeError);
+      await expect(alice.waitForPeer('nobody', { timeoutMs: '5' as unknown as number })).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(alice.waitForPeer('nobody', { signal: {} as AbortSignal })).rejects.toBeInstanceOf(InvalidOptionError);
     });
 
     test("waitForPeer rejects with the signal's reason when aborted, and at once for a signal already aborted", async () => {
@@ -105,29 +119,52 @@ export function defineWaitingSuite(target: ConformanceTarget): void {
       }
     });
 
-    test("'peer' events: up when a peer process starts, down when it closes, down when one is SIGKILLed (seen by the rescan, injected timers)", async () => {
+    test("'peer' events: up when a peer process starts, down when it closes, down when one is SIGKILLed (seen by the rescan), each within rescanIntervalMs + debounce of fake time", async () => {
       const timers = new FakeTimers();
       const alice = await h.client('alice', { timers });
       // One listener throughout: the watch runs only while someone listens,
       // and a watch started afresh reports the peers listed at its start.
       alice.on('peer', () => {});
+      const budget = RESCAN_INTERVAL_MS + DEBOUNCE_MS;
       const upBob = nextPeerEvent(alice, 'bob', 'up');
       const bob = await h.child('bob');
-      await drive(upBob, timers, 2000);
+      await within(upBob, timers, budget);
       const upCarol = nextPeerEvent(alice, 'carol', 'up');
       const carol = await h.child('carol');
-      await drive(upCarol, timers, 2000);
+      await within(upCarol, timers, budget);
 
       const downBob = nextPeerEvent(alice, 'bob', 'down');
       await bob.command({ cmd: 'close' });
-      await drive(downBob, timers, 2000);
+      await within(downBob, timers, budget);
 
       // A SIGKILLed peer leaves its files: only the periodic rescan's pid
       // check tells, and it runs on the injected timers.
       const downCarol = nextPeerEvent(alice, 'carol', 'down');
       carol.process.kill('SIGKILL');
       await carol.exited;
-      await drive(downCarol, timers, 2000);
+      await within(downCarol, timers, budget);
+    });
+
+    test("the 'peer' watch runs only while someone listens: its rescan timer is armed by the first listener and gone with the last (injected timers)", async () => {
+      const timers = new FakeTimers();
+      const alice = await h.client('alice', { timers });
+      const idle = timers.active; // the registration's lock check
+      const first = (): void => {};
+      const second = (): void => {};
+      alice.on('message', () => {}); // other listeners start no watch
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(timers.active).toBe(idle);
+      alice.on('peer', first);
+      await waitUntil(() => timers.active === idle + 1); // the directory's periodic rescan
+      alice.on('peer', second);
+      alice.off('peer', first);
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+      expect(timers.active).toBe(idle + 1);
+      alice.off('peer', second);
+      await waitUntil(() => timers.active === idle);
+      // A new listener starts it again.
+      alice.on('peer', first);
+      await waitUntil(() => timers.active === idle + 1);
     });
 
     test('a lost id (its lock gone, seen by the check on the injected timers) is an ERR_IPCM_ID_IN_USE error; the client stops accepting, open connections go on', async () => {

@@ -7,11 +7,13 @@ import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { PeerProcess } from '@ipcm/peer-process';
-import { IdInUseError, RouteError } from '../../src/errors.js';
+import { IdInUseError, InvalidOptionError, OptionRangeError, RouteError } from '../../src/errors.js';
+import { MAX_TIMER_MS, type Clock } from '../../src/options.js';
 import { FsDirectory } from '../../src/fs-directory.js';
 import type { DirectoryEvent } from '../../src/peer-directory.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../../src/route-directory.js';
 import { deadPid, FakeTimers, unixProbe } from '../helpers.js';
+import { waitUntil } from '../conformance/suite.js';
 import { describeDirectoryContract, nextMatching } from './contract.js';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'route-holder.js');
@@ -53,6 +55,8 @@ describeDirectoryContract('filesystem route directory', async () => {
 describe('FsDirectory', () => {
   let dir: string;
   let timers: FakeTimers;
+  /** The clock of the fake timers: one object, so every view of the directory shares it. */
+  let clock: Clock;
   const children: PeerProcess[] = [];
   const directories: FsDirectory[] = [];
   const controllers: AbortController[] = [];
@@ -60,6 +64,8 @@ describe('FsDirectory', () => {
   beforeEach(async () => {
     dir = await spawnRoute({ prefix: 'ipcm-fd-' });
     timers = new FakeTimers();
+    const current = timers;
+    clock = { now: () => current.now };
   });
 
   afterEach(async () => {
@@ -69,8 +75,8 @@ describe('FsDirectory', () => {
     await removeRoute(dir);
   });
 
-  async function open(options: { checkIntervalMs?: number } = {}): Promise<FsDirectory> {
-    const directory = await FsDirectory.open(dir, { probe: unixProbe, timers, rescanIntervalMs: 1000, ...options });
+  async function open(options: { checkIntervalMs?: number; rescanIntervalMs?: number; debounceMs?: number } = {}): Promise<FsDirectory> {
+    const directory = await FsDirectory.open(dir, { probe: unixProbe, timers, clock, rescanIntervalMs: 1000, ...options });
     directories.push(directory);
     return directory;
   }
@@ -103,11 +109,18 @@ describe('FsDirectory', () => {
     // A register that found leftovers lets the next one look again: it finds none.
     const d = await directory.register('d', 'marker');
     // The directory was found clean just now: a leftover made since waits for
-    // a later start (after CLEAN_REINSPECT_MS) or the next claim of its id.
+    // a later start (after CLEAN_REINSPECT_MS, 5 s on the injected clock) or
+    // the next claim of its id.
     await leftover('gone-2');
     const e = await directory.register('e', 'marker');
     expect(await exists('gone-2')).toBe(true);
-    for (const registration of [...first, d, e]) await registration.release();
+    timers.advance(4999);
+    const f = await directory.register('f', 'marker');
+    expect(await exists('gone-2')).toBe(true);
+    timers.advance(1);
+    const g = await directory.register('g', 'marker');
+    expect(await exists('gone-2')).toBe(false);
+    for (const registration of [...first, d, e, f, g]) await registration.release();
   });
 
   test('R16: a peer in another process is seen up with its socket path; SIGKILLed, its down is seen by the periodic rescan', async () => {
@@ -127,6 +140,28 @@ describe('FsDirectory', () => {
     expect(await nextMatching(events, (event) => event.type === 'down')).toEqual({ type: 'down', id: 'svc' });
     expect(await directory.lookup('svc')).toBeUndefined();
     expect(await directory.list()).toEqual([]);
+  });
+
+  test('fs.watch alone reports an entry another view registers, after debounceMs (no rescan due: rescanIntervalMs is huge)', async () => {
+    const directory = await open({ rescanIntervalMs: MAX_TIMER_MS, debounceMs: 50 });
+    const events = watch(directory);
+    expect((await events.next()).value).toEqual({ type: 'resync', peers: [] });
+    const armed = timers.active; // the periodic rescan, never due here
+    // Another view of the same directory, with no timer of its own on these timers.
+    const other = await open({ checkIntervalMs: 0 });
+    const registration = await other.register('svc', 'marker');
+    await registration.publish();
+    // Only a filesystem event arms a timer now: the debounce.
+    await waitUntil(() => timers.active === armed + 1);
+    timers.advance(49);
+    expect(timers.active).toBe(armed + 1);
+    timers.advance(1);
+    expect(await nextMatching(events, (event) => event.type === 'up')).toEqual({
+      type: 'up',
+      id: 'svc',
+      location: { id: 'svc', listening: false },
+    });
+    await registration.release();
   });
 
   test('no watcher and no timer while nobody iterates; all stopped when the last iteration ends', async () => {
@@ -218,5 +253,11 @@ describe('FsDirectory', () => {
     expect(() => new FsDirectory(route, { rescanIntervalMs: 0 })).toThrow(RangeError);
     expect(() => new FsDirectory(route, { debounceMs: -1 })).toThrow(RangeError);
     expect(() => new FsDirectory(route, { probe: 1 as unknown as undefined })).toThrow(TypeError);
+    expect(() => new FsDirectory(route, { clock: {} as unknown as undefined })).toThrow(InvalidOptionError);
+    // Timer-valued options end at MAX_TIMER_MS: Node fires a longer delay after 1 ms.
+    for (const name of ['rescanIntervalMs', 'debounceMs', 'checkIntervalMs'] as const) {
+      expect(() => new FsDirectory(route, { [name]: MAX_TIMER_MS })).not.toThrow();
+      expect(() => new FsDirectory(route, { [name]: MAX_TIMER_MS + 1 })).toThrow(OptionRangeError);
+    }
   });
 });
