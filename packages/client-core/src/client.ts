@@ -120,7 +120,9 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `signal` cancel a waiting send, and `ERR_IPCM_FRAME_TOO_LARGE` past
    * `maxFrameBytes`, and `ERR_IPCM_BAD_CONTENT` for content that cannot be
    * sent (no JSON form, `null`, or the serializer threw); then nothing is
-   * written and no connection is opened.
+   * written and no connection is opened. A `timeoutMs` that is not an
+   * integer from 0 to 2147483647, or a `signal` that is not an
+   * `AbortSignal`, rejects with `ERR_IPCM_INVALID_OPTION` at once.
    *
    * @example
    * ```ts
@@ -229,8 +231,8 @@ export class Client<T extends PeerTypes = PeerTypes>
    * `'error'` when there is a listener, else only counted in
    * `stats().errors`. Anything else is the application's own bug: it is
    * rethrown as an uncaught exception, as a listener that throws
-   * synchronously is (see `ClientEngine.emit`); so is a rejection from an `'error'`
-   * listener, which must not loop back to itself.
+   * synchronously is; so is a rejection from an `'error'` listener, which
+   * must not loop back to itself.
    */
   override [EventEmitter.captureRejectionSymbol](error: unknown, event: unknown, ..._args: unknown[]): void {
     this.#engine.listenerRejected(error, event);
@@ -358,8 +360,14 @@ export class Client<T extends PeerTypes = PeerTypes>
    * signal's reason when `signal` aborts, `ERR_IPCM_CLIENT_CLOSED` when the
    * client closes, and at once with `ERR_IPCM_WRONG_TRANSPORT` when the
    * peer is found listening on another transport (waiting longer would not
-   * help: an id is held by one process). A peer listed but not listening
-   * (a marker) is waited for. `ERR_IPCM_INVALID_ID` for an id no peer may have.
+   * help: an id is held by one process), or at an address the transport
+   * refuses (`Transport.canDial`). A peer listed but not listening (a
+   * marker) is waited for. When the directory's watch fails it rejects with
+   * the directory's coded error (`ERR_IPCM_ROUTE`,
+   * `ERR_IPCM_DIRECTORY_UNAVAILABLE`). At once: `ERR_IPCM_INVALID_ID` for an
+   * id no peer may have, `ERR_IPCM_INVALID_OPTION` for a `timeoutMs` that is
+   * not an integer from 0 to 2147483647 or a `signal` that is not an
+   * `AbortSignal`.
    *
    * @example
    * ```ts

@@ -153,6 +153,12 @@ export class FsDirectory implements PeerDirectory {
   readonly route: RouteDirectory;
   readonly description: string;
   readonly #probe: EntryProbe;
+  /**
+   * The probe `isGone` uses: the configured one or, when none was, the last
+   * one a `register` brought (a client's transport probe), so a directory
+   * handed to a client unconfigured still finds a killed peer's socket.
+   */
+  #goneProbe: EntryProbe;
   readonly #rescanIntervalMs: number;
   readonly #debounceMs: number;
   readonly #checkIntervalMs: number;
@@ -210,6 +216,7 @@ export class FsDirectory implements PeerDirectory {
     this.route = route;
     this.description = `route directory ${route.path}`;
     this.#probe = probe;
+    this.#goneProbe = probe;
     this.#rescanIntervalMs = checkIntegerOption('rescanIntervalMs', options.rescanIntervalMs, DEFAULT_RESCAN_INTERVAL_MS, 1, MAX_TIMER_MS);
     this.#debounceMs = checkIntegerOption('debounceMs', options.debounceMs, DEFAULT_DEBOUNCE_MS, 0, MAX_TIMER_MS);
     this.#checkIntervalMs = checkIntegerOption('checkIntervalMs', options.checkIntervalMs, DEFAULT_CHECK_INTERVAL_MS, 0, MAX_TIMER_MS);
@@ -227,6 +234,7 @@ export class FsDirectory implements PeerDirectory {
   async register(id: string, kind: EntryKind, options: RegisterOptions = {}): Promise<FsRegistration> {
     options.signal?.throwIfAborted();
     const probe = options.probe ?? this.#probe;
+    if (this.#probe === presumeLive && options.probe !== undefined) this.#goneProbe = options.probe;
     const claim = await this.route.claim(id, kind, { probe });
     let lock;
     try {
@@ -281,16 +289,18 @@ export class FsDirectory implements PeerDirectory {
   /**
    * True when `id` is not listed (no entry, or its `D.pid` names no running
    * process) or its endpoint at `D` refuses connections by the directory's
-   * probe (a killed process's socket does, before its pid is reaped).
+   * probe (a killed process's socket does, before its pid is reaped): the
+   * `probe` option, or else the probe of the last `register` that brought
+   * one.
    */
   async isGone(id: string): Promise<boolean> {
     const entry = await unlessInvalid(() => this.route.lookup(id));
     if (entry?.alive !== true) return true;
     switch (entry.kind) {
       case 'socket':
-        return (await this.#probe({ kind: 'socket', path: entry.path })) === 'stale';
+        return (await this.#goneProbe({ kind: 'socket', path: entry.path })) === 'stale';
       case 'address':
-        return (await this.#probe({ kind: 'address', path: entry.path, address: entry.address })) === 'stale';
+        return (await this.#goneProbe({ kind: 'address', path: entry.path, address: entry.address })) === 'stale';
       case 'marker':
         return false;
     }

@@ -111,7 +111,9 @@ export interface WatchOptions {
   /**
    * Whether this iteration keeps the process alive, as `fs.watch`'s
    * `persistent` and a timer's `ref()` do. A client passes `false` after
-   * its `unref()`. Directories that hold nothing of the kind ignore it.
+   * its `unref()`; a combined directory passes it on. Directories that hold
+   * nothing of the kind ignore it, and a connection to a server (Redis)
+   * stays as ref'd as the connection it was made from.
    * @default true
    */
   readonly ref?: boolean | undefined;

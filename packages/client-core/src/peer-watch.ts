@@ -52,6 +52,8 @@ export class PeerWatch {
   #iteration: AbortController | undefined;
   /** False after the client's unref(): watches do not keep the process alive. */
   #refed = true;
+  /** The pause before a failed watch restarts, while it runs: {@link setRef} re-refs it. */
+  #pauseTimer: unknown;
 
   constructor(host: PeerWatchHost) {
     this.#host = host;
@@ -153,6 +155,7 @@ export class PeerWatch {
     if (this.#refed === on) return;
     this.#refed = on;
     this.#iteration?.abort();
+    if (this.#pauseTimer !== undefined) setRef(this.#pauseTimer, on);
   }
 
   async #run(directory: PeerDirectory, signal: AbortSignal): Promise<void> {
@@ -165,7 +168,10 @@ export class PeerWatch {
       try {
         const events = directory.watch({ signal: AbortSignal.any([signal, iteration.signal]), ref: this.#refed });
         for await (const event of events) {
-          failures = 0;
+          // A watch that reports a change is working again. Not its first
+          // resync: a directory failing right after it would restart at the
+          // shortest pause forever.
+          if (event.type !== 'resync') failures = 0;
           if (event.type === 'resync') {
             const now = new Set(event.peers.map((location) => location.id));
             for (const id of listed) if (!now.has(id)) this.#changed(listed, id, 'down');
@@ -199,6 +205,7 @@ export class PeerWatch {
     const timers = this.#host.timers;
     return new Promise((resolve) => {
       const done = (): void => {
+        this.#pauseTimer = undefined;
         signal.removeEventListener('abort', onAbort);
         resolve();
       };
@@ -207,6 +214,7 @@ export class PeerWatch {
         done();
       };
       const timer = timers.setTimeout(done, ms);
+      this.#pauseTimer = timer;
       setRef(timer, this.#refed);
       signal.addEventListener('abort', onAbort, { once: true });
     });

@@ -4,7 +4,7 @@ import type { ClientCounters } from './client-stats.js';
 import type { Dialer } from './dialer.js';
 import type { MessageEncoder } from './message-encoder.js';
 import { validatePeerId } from './message.js';
-import { realTimers, type SendOptions, type Timers } from './options.js';
+import type { SendOptions, Timers } from './options.js';
 import type { Settler, Waiter } from './connection-writer.js';
 import { abortedError, cancelWith, checkSendOptions, RESOLVED } from './send-wait.js';
 
@@ -14,6 +14,8 @@ export interface SenderHost {
   readonly encoder: MessageEncoder;
   readonly dialer: Dialer;
   readonly counters: ClientCounters;
+  /** The client's timers (a waiting send's `timeoutMs` runs on them). */
+  readonly timers: Timers;
   /** True while the client is open, or answering requests while it closes. */
   canSend(): boolean;
   closedError(): Error;
@@ -37,7 +39,7 @@ export class Sender {
   constructor(host: SenderHost) {
     this.#host = host;
     this.#options = host.options;
-    this.#timers = host.options.timers ?? realTimers;
+    this.#timers = host.timers;
     this.#encoder = host.encoder;
     this.#dialer = host.dialer;
     this.#counters = host.counters;

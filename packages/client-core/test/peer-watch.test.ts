@@ -3,8 +3,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ClientClosedError, FsDirectory, StaticDirectory, type IpcmError, type PeerDirectory, type PeerEvent, type Transport, type WatchOptions } from '../src/index.js';
-import { PeerWatch } from '../src/peer-watch.js';
+import { ClientClosedError, combineDirectories, FsDirectory, realTimers, RouteError, StaticDirectory, type DirectoryEvent, type IpcmError, type PeerDirectory, type Timers, type PeerEvent, type Transport, type WatchOptions } from '../src/index.js';
+import { PeerWatch, RESTART_MIN_MS } from '../src/peer-watch.js';
 import { FakeTimers } from './fake-timers.js';
 
 const transport: Transport = {
@@ -18,13 +18,16 @@ const transport: Transport = {
 };
 
 /** A PeerWatch over whatever `directory()` returns (throwing, as a client not yet started does, while undefined). */
-function watchOf(get: () => PeerDirectory | undefined): { watch: PeerWatch; events: PeerEvent[]; errors: IpcmError[] } {
+function watchOf(
+  get: () => PeerDirectory | undefined,
+  timers: Timers = new FakeTimers(),
+): { watch: PeerWatch; events: PeerEvent[]; errors: IpcmError[] } {
   const events: PeerEvent[] = [];
   const errors: IpcmError[] = [];
   const watch = new PeerWatch({
     id: 'alice',
     transport,
-    timers: new FakeTimers(),
+    timers,
     isClosed: () => false,
     directory: () => {
       const directory = get();
@@ -89,6 +92,53 @@ test("setRef(false) restarts the 'peer' watch with ref: false (a resync: no even
   await until(() => !watch.watching);
 });
 
+/** A directory whose every watch reports a resync (of nobody) and then fails. */
+const failingAfterResync: PeerDirectory = {
+  description: 'a directory failing after its resync',
+  register: () => Promise.reject(new Error('not used')),
+  lookup: () => Promise.resolve(undefined),
+  list: () => Promise.resolve([]),
+  watch: () => ({
+    async *[Symbol.asyncIterator](): AsyncGenerator<DirectoryEvent> {
+      yield { type: 'resync', peers: [] };
+      throw new RouteError('the directory went away');
+    },
+  }),
+  close: () => Promise.resolve(),
+};
+
+test("a watch that fails right after each resync backs off (a resync alone does not reset the backoff)", async () => {
+  const timers = new FakeTimers();
+  const { watch, errors } = watchOf(() => failingAfterResync, timers);
+  watch.start();
+  await until(() => errors.length === 1);
+  // Each failure doubles the pause: nothing restarts 1 ms before it ends.
+  for (const [failure, pause] of [RESTART_MIN_MS, 2 * RESTART_MIN_MS, 4 * RESTART_MIN_MS].entries()) {
+    timers.advance(pause - 1);
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(errors).toHaveLength(failure + 1);
+    timers.advance(1);
+    await until(() => errors.length === failure + 2);
+  }
+  watch.close();
+});
+
+test("unref() during a restart pause: the pause's timer stops holding the process; ref() makes it hold again", async () => {
+  // Real timers, never waited for: only whether the pending timer is ref'd.
+  const { watch, errors } = watchOf(() => failingAfterResync, realTimers);
+  const timeouts = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+  const baseline = timeouts();
+  watch.start();
+  await until(() => errors.length === 1);
+  expect(timeouts()).toBe(baseline + 1); // the pause before the restart
+  watch.setRef(false);
+  expect(timeouts()).toBe(baseline);
+  watch.setRef(true);
+  expect(timeouts()).toBe(baseline + 1);
+  watch.close();
+  expect(timeouts()).toBe(baseline);
+});
+
 describe('FsDirectory watch and the process lifetime', () => {
   let route: string;
   beforeEach(async () => {
@@ -112,6 +162,24 @@ describe('FsDirectory watch and the process lifetime', () => {
       expect(held()).toBe(baseline + 2); // the watcher and the rescan timer
       await loud.return?.();
       expect(held()).toBe(baseline);
+    } finally {
+      stop.abort();
+      await directory.close();
+    }
+  });
+
+  test('a combined directory passes ref: false on to the route directory inside it', async () => {
+    const fs = await FsDirectory.open(route);
+    const directory = combineDirectories(new StaticDirectory({ bob: { transport: 'memory', name: 'bob' } }), fs);
+    const stop = new AbortController();
+    try {
+      const baseline = held();
+      const quiet = directory.watch({ signal: stop.signal, ref: false })[Symbol.asyncIterator]();
+      expect((await quiet.next()).value).toMatchObject({ type: 'resync' });
+      expect(held()).toBe(baseline);
+      const loud = directory.watch({ signal: stop.signal })[Symbol.asyncIterator]();
+      expect((await loud.next()).value).toMatchObject({ type: 'resync' });
+      expect(held()).toBe(baseline + 2);
     } finally {
       stop.abort();
       await directory.close();
