@@ -4,46 +4,27 @@
  * directory keeps its own API for what only a filesystem has (entryPath,
  * reapStale, includeDead); this class adds what a directory must offer a
  * client: liveness-filtered lookups, registrations that notice when their
- * lock is lost, and a watch.
- *
- * The watch is `fs.watch` on the directory (an entry appearing, changing or
- * going away triggers a rescan, debounced) with a periodic rescan as the
- * safety net: a SIGKILLed peer leaves its files behind, so no filesystem
- * event says it died; the rescan's pid check does. Each rescan is one
- * `list()`, diffed against the previous one.
+ * lock is lost (fs-registration.ts), and a watch (route-watch.ts: `fs.watch`
+ * plus a periodic rescan). The start-up reap a register runs is
+ * route-reaper.ts's.
  */
-import { watch as fsWatch, promises as fsp, type FSWatcher } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { InvalidIdError, InvalidOptionError } from './errors.js';
 import { FsRegistration } from './fs-registration.js';
-import { byId, diffLocations, watchIterable, type EventChannel } from './directory-events.js';
+import { watchIterable } from './directory-events.js';
 import { checkIntegerOption, describeValue } from './option-checks.js';
 import { MAX_TIMER_MS, realTimers, type Clock, type Timers } from './options.js';
 import type { DirectoryEvent, PeerDirectory, PeerLocation, RegisterOptions, WatchOptions } from './peer-directory.js';
 import { RouteDirectory } from './route-directory.js';
+import { reapOnRegister } from './route-reaper.js';
 import type { EntryKind, EntryProbe, PeerEntry, PeerStats, RouteDirectoryOptions } from './route-types.js';
-import { setRef } from './keep-alive.js';
+import { RouteWatch } from './route-watch.js';
 
 const DEFAULT_RESCAN_INTERVAL_MS = 2000;
 const DEFAULT_DEBOUNCE_MS = 20;
 const DEFAULT_CHECK_INTERVAL_MS = 5000;
 /** Dead entries (and temporary files) one registration removes at most (R37). */
 const DEFAULT_REAP_PER_REGISTER = 16;
-/**
- * A route directory this process found clean (nothing to reap) is not
- * inspected again by a register for this long: a process starting
- * thousands of clients on one directory would otherwise read the whole
- * directory once per client (O(n^2) in all). Leftovers found, or a reap
- * in progress, change nothing: the next register reaps (or shares the
- * one in progress).
- */
-const CLEAN_REINSPECT_MS = 5000;
-/** When a directory was found clean, on the clock of the FsDirectory that found it. */
-interface FoundClean {
-  readonly at: number;
-  readonly clock: Clock;
-}
-/** Per route directory path: the reap in progress in this process, or when it last found nothing. */
-const reapState = new Map<string, Promise<void> | FoundClean>();
 
 /** A probe for directories given none: every endpoint is presumed live, so nothing live is ever taken over. */
 const presumeLive: EntryProbe = () => Promise.resolve('live');
@@ -167,20 +148,8 @@ export class FsDirectory implements PeerDirectory {
   readonly #clock: Clock;
   readonly #processId: () => number;
   readonly #closing = new AbortController();
-  readonly #channels = new Set<EventChannel>();
-  /** Channels that keep the process alive (`ref` not `false`): the watcher and its timers are ref'd while there is one. */
-  readonly #refed = new Set<EventChannel>();
-  /** Channels still waiting for their baseline resync. */
-  readonly #fresh = new Set<EventChannel>();
-  /** The peers as the last rescan saw them; `undefined` while not watching. */
-  #view: Map<string, PeerLocation> | undefined;
-  #watcher: FSWatcher | undefined;
-  #debounce: unknown;
-  #periodic: unknown;
-  #scanning = false;
-  #scanAgain = false;
-  /** Bumped when watching stops, so a rescan in flight then is discarded. */
-  #generation = 0;
+  /** The one watcher behind every `watch()` iteration; made on the first `watch()`. */
+  #watch: RouteWatch | undefined;
 
   /**
    * Opens the route directory at `routePath` ({@link RouteDirectory.open},
@@ -244,37 +213,11 @@ export class FsDirectory implements PeerDirectory {
       await claim.release();
       throw err;
     }
-    if (this.#reapPerRegister > 0) await this.#reap(probe);
+    if (this.#reapPerRegister > 0) {
+      // Bounded, shared with the registers of this process, skipped for a directory found clean just now (R37).
+      await reapOnRegister(this.route.path, this.#clock, () => this.route.reapStale(probe, { limit: this.#reapPerRegister }));
+    }
     return new FsRegistration(claim, { dev: lock.dev, ino: lock.ino }, this.#timers, this.#checkIntervalMs, this.#processId);
-  }
-
-  /**
-   * Reaps what killed processes left (R37), a bounded amount, sharing a
-   * reap already in progress in this process and skipping a directory
-   * found clean in the last {@link CLEAN_REINSPECT_MS} (on this
-   * directory's clock; a time read from another clock says nothing, so the
-   * directory is read again). Failures are ignored: housekeeping is not the
-   * registrant's problem.
-   */
-  #reap(probe: EntryProbe): Promise<void> {
-    const key = this.route.path;
-    const state = reapState.get(key);
-    if (state instanceof Promise) return state;
-    const clock = this.#clock;
-    if (state !== undefined && state.clock === clock && clock.now() - state.at < CLEAN_REINSPECT_MS) return Promise.resolve();
-    const reaping = this.route
-      .reapStale(probe, { limit: this.#reapPerRegister })
-      .then(
-        (reaped) => {
-          if (reaped.length === 0) reapState.set(key, { at: clock.now(), clock });
-          else reapState.delete(key);
-        },
-        () => {
-          reapState.delete(key);
-        },
-      );
-    reapState.set(key, reaping);
-    return reaping;
   }
 
   async lookup(id: string): Promise<PeerLocation | undefined> {
@@ -318,10 +261,17 @@ export class FsDirectory implements PeerDirectory {
   watch(options: WatchOptions = {}): AsyncIterable<DirectoryEvent> {
     const closing = this.#closing.signal;
     const signal = options.signal === undefined ? closing : AbortSignal.any([options.signal, closing]);
+    const routeWatch = (this.#watch ??= new RouteWatch({
+      path: this.route.path,
+      list: () => this.list(),
+      timers: this.#timers,
+      debounceMs: this.#debounceMs,
+      rescanIntervalMs: this.#rescanIntervalMs,
+    }));
     return watchIterable(
       {
-        subscribe: (channel) => this.#subscribe(channel, options.ref !== false),
-        current: () => [...(this.#view?.values() ?? [])],
+        subscribe: (channel) => routeWatch.subscribe(channel, options.ref !== false),
+        current: () => routeWatch.current(),
       },
       signal,
     );
@@ -330,121 +280,5 @@ export class FsDirectory implements PeerDirectory {
   close(): Promise<void> {
     this.#closing.abort();
     return Promise.resolve();
-  }
-
-  #subscribe(channel: EventChannel, ref: boolean): () => void {
-    this.#channels.add(channel);
-    this.#fresh.add(channel);
-    if (ref) this.#refed.add(channel);
-    if (this.#channels.size === 1) this.#start();
-    else this.#applyRef();
-    // Every new iteration gets a fresh look as its baseline.
-    this.#requestScan();
-    return () => {
-      this.#channels.delete(channel);
-      this.#fresh.delete(channel);
-      this.#refed.delete(channel);
-      if (this.#channels.size === 0) this.#stop();
-      else this.#applyRef();
-    };
-  }
-
-  #start(): void {
-    try {
-      this.#watcher = fsWatch(this.route.path, { persistent: true }, (_type, name) => {
-        // Our own short-lived files (`_tmp.`, `_lock.`, `_reap.`) and stats change no listing.
-        if (typeof name === 'string' && (name.startsWith('_') || name.endsWith('.stats'))) return;
-        this.#debounced();
-      });
-      this.#watcher.on('error', () => this.#dropWatcher());
-    } catch {
-      // No inotify watch to be had (limit reached, unsupported filesystem): the periodic rescan still works.
-      this.#watcher = undefined;
-    }
-    this.#armPeriodic();
-    this.#applyRef();
-  }
-
-  /** The watcher and its timers keep the process alive only while an iteration asks for it (`ref`). */
-  #applyRef(): void {
-    const on = this.#refed.size > 0;
-    setRef(this.#watcher, on);
-    setRef(this.#debounce, on);
-    setRef(this.#periodic, on);
-  }
-
-  #stop(): void {
-    this.#generation++;
-    this.#dropWatcher();
-    if (this.#debounce !== undefined) this.#timers.clearTimeout(this.#debounce);
-    if (this.#periodic !== undefined) this.#timers.clearTimeout(this.#periodic);
-    this.#debounce = undefined;
-    this.#periodic = undefined;
-    this.#view = undefined;
-  }
-
-  #dropWatcher(): void {
-    this.#watcher?.close();
-    this.#watcher = undefined;
-  }
-
-  #debounced(): void {
-    if (this.#debounce !== undefined || this.#channels.size === 0) return;
-    this.#debounce = this.#timers.setTimeout(() => {
-      this.#debounce = undefined;
-      this.#requestScan();
-    }, this.#debounceMs);
-    setRef(this.#debounce, this.#refed.size > 0);
-  }
-
-  #armPeriodic(): void {
-    this.#periodic = this.#timers.setTimeout(() => {
-      this.#periodic = undefined;
-      if (this.#channels.size === 0) return;
-      this.#requestScan();
-      this.#armPeriodic();
-    }, this.#rescanIntervalMs);
-    setRef(this.#periodic, this.#refed.size > 0);
-  }
-
-  #requestScan(): void {
-    if (this.#scanning) {
-      this.#scanAgain = true;
-      return;
-    }
-    this.#scanning = true;
-    void this.#scan();
-  }
-
-  async #scan(): Promise<void> {
-    const generation = this.#generation;
-    let peers: PeerLocation[] | undefined;
-    let failure: { readonly error: unknown } | undefined;
-    try {
-      peers = await this.list();
-    } catch (error) {
-      failure = { error };
-    }
-    this.#scanning = false;
-    if (generation !== this.#generation) {
-      // Watching stopped meanwhile; if it started again, that start asked for a scan of its own.
-      if (this.#channels.size > 0) this.#requestScan();
-      return;
-    }
-    if (failure !== undefined) {
-      for (const channel of [...this.#channels]) channel.fail(failure.error);
-      return;
-    }
-    const after = byId(peers ?? []);
-    const events = this.#view === undefined ? [] : diffLocations(this.#view, after);
-    this.#view = after;
-    for (const channel of [...this.#channels]) {
-      if (this.#fresh.delete(channel)) channel.push({ type: 'resync', peers: [...after.values()] });
-      else for (const event of events) channel.push(event);
-    }
-    if (this.#scanAgain) {
-      this.#scanAgain = false;
-      this.#requestScan();
-    }
   }
 }

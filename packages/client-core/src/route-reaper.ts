@@ -3,10 +3,13 @@
  * entries (D and D.pid, keeping D.stats and D.name), the temporary files of
  * claims cut short, and guards of dead takers; bounded per call. The
  * contract is RouteDirectory.reapStale's; the locking is entry-store.ts's.
+ * And the start-up reap a register runs (R37), shared process-wide per
+ * route directory.
  */
 import { IdInUseError, RouteError } from './errors.js';
 import { GUARD_PREFIX, REAP_PREFIX, TEMP_PREFIX, type EntryStore } from './entry-store.js';
 import { isAlive, parsePid, readLockQuiet, type LockFile } from './lock-file.js';
+import type { Clock } from './options.js';
 import { isEntryName, isHashedEntryName } from './peer-name.js';
 import { unlinkQuiet } from './route-fs.js';
 import type { EntryProbe } from './route-types.js';
@@ -67,4 +70,46 @@ export async function reapEntries(store: EntryStore, names: string[], probe: Ent
 function rotate(names: string[]): string[] {
   const start = Math.floor(Math.random() * names.length);
   return start === 0 ? names : [...names.slice(start), ...names.slice(0, start)];
+}
+
+/**
+ * A route directory this process found clean (nothing to reap) is not
+ * inspected again by a register for this long: a process starting
+ * thousands of clients on one directory would otherwise read the whole
+ * directory once per client (O(n^2) in all). Leftovers found, or a reap
+ * in progress, change nothing: the next register reaps (or shares the
+ * one in progress).
+ */
+const CLEAN_REINSPECT_MS = 5000;
+/** When a directory was found clean, on the clock of the FsDirectory that found it. */
+interface FoundClean {
+  readonly at: number;
+  readonly clock: Clock;
+}
+/** Per route directory path: the reap in progress in this process, or when it last found nothing. */
+const reapState = new Map<string, Promise<void> | FoundClean>();
+
+/**
+ * Runs `reap` (a bounded reap of the route directory at `routePath`, R37)
+ * for a register, sharing a reap already in progress in this process and
+ * skipping a directory found clean in the last {@link CLEAN_REINSPECT_MS}
+ * (on `clock`, the registering directory's; a time read from another clock
+ * says nothing, so the directory is read again). Failures are ignored:
+ * housekeeping is not the registrant's problem.
+ */
+export function reapOnRegister(routePath: string, clock: Clock, reap: () => Promise<readonly string[]>): Promise<void> {
+  const state = reapState.get(routePath);
+  if (state instanceof Promise) return state;
+  if (state !== undefined && state.clock === clock && clock.now() - state.at < CLEAN_REINSPECT_MS) return Promise.resolve();
+  const reaping = reap().then(
+    (reaped) => {
+      if (reaped.length === 0) reapState.set(routePath, { at: clock.now(), clock });
+      else reapState.delete(routePath);
+    },
+    () => {
+      reapState.delete(routePath);
+    },
+  );
+  reapState.set(routePath, reaping);
+  return reaping;
 }
