@@ -26,7 +26,9 @@ export interface PeerProcessOptions<P extends PeerProtocol> {
    */
   readonly stderr?: 'inherit' | 'pipe';
   /**
-   * Longest wait for the ready handshake; on timeout the child is killed.
+   * Longest wait for the ready handshake. On timeout the child is killed
+   * (whether forked by {@link PeerProcess.start} or the constructor) and
+   * `ready`, with every wait, fails with `ERR_IPCM_PEER_TIMEOUT`.
    * @default no limit
    */
   readonly startTimeoutMs?: number;
@@ -138,7 +140,10 @@ export class PeerProcess<P extends PeerProtocol = UntypedProtocol> {
     this.#send({ ipcmPeer: 'settings', settings: options.settings });
     if (options.startTimeoutMs !== undefined) {
       const ms = options.startTimeoutMs;
-      const timer = this.#timers.setTimeout(() => this.#settleReady.reject(new PeerTimeoutError(`${this.name} was not ready within ${ms} ms`)), ms);
+      const timer = this.#timers.setTimeout(() => {
+        this.#fail(new PeerTimeoutError(`${this.name} was not ready within ${ms} ms`));
+        void this.kill();
+      }, ms);
       const clear = (): void => this.#timers.clearTimeout(timer);
       this.ready.then(clear, clear);
     }
@@ -183,6 +188,7 @@ export class PeerProcess<P extends PeerProtocol = UntypedProtocol> {
     const index = this.#events.findIndex((event) => event.type === type);
     if (index >= 0) return Promise.resolve(this.#events.splice(index, 1)[0] as EventOf<P, T>);
     if (this.#gone !== undefined) return Promise.reject(this.#gone);
+    if (!this.process.connected) return Promise.reject(this.#leftChannel(`no "${type}" can come`));
     let waiter: EventWaiter | undefined;
     const event = new Promise<unknown>((resolve, reject) => {
       waiter = { type, resolve, reject };
@@ -219,6 +225,10 @@ export class PeerProcess<P extends PeerProtocol = UntypedProtocol> {
 
   #ask(message: Extract<ToChild, { seq: number }>, cmd: string, options: WaitOptions): Promise<unknown> {
     if (this.#gone !== undefined) return Promise.reject(this.#gone);
+    // Refused here, at once: nothing sent on a closed channel is answered,
+    // and a child that left it may keep running, so no exit would ever end
+    // the wait (there is no timeout unless one was given).
+    if (!this.process.connected) return Promise.reject(this.#leftChannel(`cannot send ${cmd}`));
     const seq = ++this.#seq;
     const reply = new Promise<unknown>((resolve, reject) => {
       this.#replies.set(seq, { cmd, resolve, reject });
@@ -249,11 +259,21 @@ export class PeerProcess<P extends PeerProtocol = UntypedProtocol> {
     });
   }
 
+  /** A send that fails (the channel broke under it) fails every wait: no reply can come. */
   #send(message: ToChild): void {
-    if (!this.process.connected) return; // 'close' fails every wait
     this.process.send(message, (error) => {
       if (error !== null) this.#fail(new PeerExitedError(`${this.name}: ${error.message}`));
     });
+  }
+
+  /**
+   * The channel is closed (the child left it, or this side disconnected):
+   * nothing can be sent or come back any more, though the process may still
+   * be running. Not a reason to fail every wait: at an exit the channel often
+   * closes just before 'exit' is seen, and the exit's code says more.
+   */
+  #leftChannel(what: string): PeerExitedError {
+    return new PeerExitedError(`${this.name} has left the channel (${this.running ? 'still running' : 'exiting'}): ${what}`);
   }
 
   #receive(message: ToParent): void {

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -11,12 +12,15 @@ import {
   compiledEntry,
   type Timers,
 } from '@ipcm/peer-process';
+// The repository's one set of test timers (a clock that `advance()` moves,
+// firing what falls due, in order), from client-core's tests.
+import { FakeTimers, settledFlag } from '../../packages/client-core/test/fake-timers.js';
 
 const ENTRY = path.join(__dirname, 'fixtures', 'echo-peer.js');
 const README = readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
 
 type EchoPeer = {
-  settings: { failStart?: string; closeResult?: unknown; closeHangs?: boolean };
+  settings: { failStart?: string; closeResult?: unknown; closeHangs?: boolean; lingers?: boolean };
   ready: { hello: string };
   commands: {
     echo: { args: unknown; reply: unknown };
@@ -29,26 +33,6 @@ type EchoPeer = {
   event: { type: 'a' | 'b' };
   closed: unknown;
 };
-
-/** Timers that fire only when told to: a timeout test waits no real time. */
-class ManualTimers implements Timers {
-  readonly pending = new Map<number, { callback: () => void; ms: number }>();
-  #next = 0;
-  setTimeout(callback: () => void, ms: number): number {
-    this.pending.set(++this.#next, { callback, ms });
-    return this.#next;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fire(ms: number): void {
-    for (const [handle, timer] of [...this.pending]) {
-      if (timer.ms !== ms) continue;
-      this.pending.delete(handle);
-      timer.callback();
-    }
-  }
-}
 
 const peers: PeerProcess<EchoPeer>[] = [];
 
@@ -106,11 +90,13 @@ test('close runs the child close, resolves with its result and exit code 0, and 
 });
 
 test('a close that does not finish in time kills the process and rejects with ERR_IPCM_PEER_TIMEOUT', async () => {
-  const timers = new ManualTimers();
+  const timers = new FakeTimers();
   const peer = await start({ closeHangs: true }, { timers });
   const closing = peer.close({ timeoutMs: 10_000 });
   await peer.request('echo', null).catch(() => undefined); // the close reached the child first (this one is refused)
-  timers.fire(10_000);
+  timers.advance(9_999);
+  expect(peer.running).toBe(true);
+  timers.advance(1);
   await expect(closing).rejects.toBeInstanceOf(PeerTimeoutError);
   expect(peer.running).toBe(false);
   expect((await peer.exited).signal).toBe('SIGKILL');
@@ -149,31 +135,33 @@ test('a killed process: kill resolves with the signal', async () => {
 });
 
 test('timeouts run on the injected timers: a reply that never comes is ERR_IPCM_PEER_TIMEOUT with no real waiting', async () => {
-  const timers = new ManualTimers();
+  const timers = new FakeTimers();
   const peer = await start({}, { timers, timeoutMs: 30_000 });
   const hung = peer.request('hang', null);
   const event = peer.next('a', { timeoutMs: 5_000 });
   await peer.request('echo', 'after'); // the hang command reached the child first
-  timers.fire(30_000);
-  await expect(hung).rejects.toBeInstanceOf(PeerTimeoutError);
-  expect(timers.pending.size).toBe(1); // only the event's
-  timers.fire(5_000);
+  timers.advance(5_000);
   await expect(event).rejects.toMatchObject({ code: 'ERR_IPCM_PEER_TIMEOUT', message: 'echo-peer reported no "a" within 5000 ms' });
+  expect(timers.active).toBe(1); // only the command's
+  timers.advance(25_000);
+  await expect(hung).rejects.toBeInstanceOf(PeerTimeoutError);
   // A timed-out event wait is forgotten: the next event goes to the next wait.
   await peer.request('report', { types: ['a'] });
   await expect(peer.next('a')).resolves.toEqual({ type: 'a' });
-  expect(timers.pending.size).toBe(0);
+  expect(timers.active).toBe(0);
 });
 
-test('a start timeout kills the child', async () => {
-  const timers = new ManualTimers();
+test('a start timeout kills the child, forked by the constructor too (nobody calls kill), and every wait fails with ERR_IPCM_PEER_TIMEOUT', async () => {
+  const timers = new FakeTimers();
   const peer = new PeerProcess<EchoPeer>({ entry: ENTRY, settings: {}, timers, startTimeoutMs: 1_000 });
   peers.push(peer);
-  timers.fire(1_000);
-  await expect(peer.ready).rejects.toBeInstanceOf(PeerTimeoutError);
-  await peer.kill();
-  expect(peer.running).toBe(false);
+  timers.advance(1_000); // before the child can have said ready: no I/O has run yet
+  expect(peer.process.killed).toBe(true); // the signal went out from the timeout itself
+  await expect(peer.ready).rejects.toMatchObject({ code: 'ERR_IPCM_PEER_TIMEOUT', message: 'echo-peer was not ready within 1000 ms' });
+  await expect(peer.exited).resolves.toEqual({ exitCode: null, signal: 'SIGKILL' });
+  await expect(peer.request('echo', 1)).rejects.toBeInstanceOf(PeerTimeoutError);
 });
+
 
 test('a failure the child reports fails every wait from then on, with its message', async () => {
   const peer = await start();
@@ -188,6 +176,45 @@ test('the child exits when its parent goes away (the channel closes)', async () 
   const peer = await start();
   peer.process.disconnect();
   await expect(peer.exited).resolves.toEqual({ exitCode: 0, signal: null });
+});
+
+/**
+ * `promise` has settled by the time a microtask after this call runs, so
+ * before any I/O: an exit, or a reply, cannot have settled it.
+ */
+async function settledAtOnce(promise: Promise<unknown>): Promise<boolean> {
+  const settled = settledFlag(promise);
+  await undefined; // the reactions of an already settled promise run first
+  return settled();
+}
+
+test('a command or an event wait on a channel the child left while still running rejects at once with ERR_IPCM_PEER_EXITED (no timeout set)', async () => {
+  const timers = new FakeTimers();
+  const peer = await start({ lingers: true }, { timers });
+  const left = once(peer.process, 'disconnect');
+  const closing = peer.close({ timeoutMs: 10_000 }); // the child closes, leaves the channel, and lingers
+  await left;
+  expect(peer.running).toBe(true);
+  for (const ask of [() => peer.request('echo', 1), () => peer.next('a')]) {
+    const wait = ask();
+    expect(await settledAtOnce(wait)).toBe(true);
+    await expect(wait).rejects.toMatchObject({ code: 'ERR_IPCM_PEER_EXITED', message: expect.stringContaining('echo-peer has left the channel (still running)') });
+  }
+  expect(peer.running).toBe(true);
+  // The close's own wait, for the exit, is bounded by its timeout: then the process is killed.
+  timers.advance(10_000);
+  await expect(closing).rejects.toBeInstanceOf(PeerTimeoutError);
+  expect((await peer.exited).signal).toBe('SIGKILL');
+});
+
+test('a command after this side disconnected the channel rejects at once with ERR_IPCM_PEER_EXITED, before the child has exited; a close then kills it', async () => {
+  const peer = await start();
+  peer.process.disconnect();
+  const refused = peer.request('echo', 1);
+  expect(await settledAtOnce(refused)).toBe(true);
+  await expect(refused).rejects.toMatchObject({ code: 'ERR_IPCM_PEER_EXITED', message: 'echo-peer has left the channel (still running): cannot send echo' });
+  await expect(peer.close()).rejects.toMatchObject({ code: 'ERR_IPCM_PEER_EXITED', message: expect.stringContaining('cannot send close') });
+  expect(peer.running).toBe(false);
 });
 
 test('compiledEntry names a missing build', () => {

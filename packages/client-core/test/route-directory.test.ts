@@ -7,30 +7,17 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PeerProcess } from '@ipcm/peer-process';
+import type { PeerProcess } from '@ipcm/peer-process';
 import { IdInUseError, InvalidIdError, RouteError } from '../src/errors.js';
 import { hashedEntryName } from '../src/peer-name.js';
 import { unixProbe } from './helpers.js';
 import { perlRouteListing, type RouteListing } from './perl-vectors.js';
+import { forkRouteHolder, type Outcome, type RouteHolder } from './route-holder.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../src/route-directory.js';
 import { secureSocketFile } from '../src/route-fs.js';
 import type { EntryProbe, RouteAddress, RouteClaim, RouteDirectoryOptions } from '../src/route-types.js';
 
 const fsp = fs.promises;
-const FIXTURE = path.join(__dirname, 'fixtures', 'route-holder.js');
-/** The modules the fixture runs compiled; tsc -b re-emits only those that changed. */
-const COMPILED_MODULES = [
-  'route-directory',
-  'route-reaper',
-  'entry-store',
-  'entry-endpoint',
-  'lock-file',
-  'route-claim',
-  'route-address',
-  'route-checks',
-  'route-fs',
-];
-
 /** The Unix transport's probe, as client-unix will inject it. */
 const probeOptions = { probe: unixProbe };
 /** A clock a minute ahead: every lock is past its grace period. */
@@ -40,16 +27,6 @@ let base: string;
 const servers: net.Server[] = [];
 const children: PeerProcess<RouteHolder>[] = [];
 const claims: RouteClaim[] = [];
-
-beforeAll(() => {
-  for (const name of COMPILED_MODULES) {
-    const source = path.join(__dirname, '..', 'src', `${name}.ts`);
-    const compiled = path.join(__dirname, '..', 'dist', `${name}.js`);
-    if (!fs.existsSync(compiled) || fs.statSync(compiled).mtimeMs < fs.statSync(source).mtimeMs) {
-      throw new Error(`${compiled} is missing or older than its source: run \`node_modules/.bin/tsc -b packages/client-core\` first`);
-    }
-  }
-});
 
 beforeEach(async () => {
   base = await spawnRoute({ prefix: 'ipcm-rt-' });
@@ -108,19 +85,9 @@ function mode(file: string): number {
   return fs.lstatSync(file).mode & 0o777;
 }
 
-/** What test/fixtures/route-holder.js says (a peer on the shared harness). */
-type Outcome = { ok: true; pid: number; path: string } | { ok: false; code?: string; message: string };
-type RouteHolder = {
-  settings: { dir: string; id: string; mode: 'hold' | 'race' };
-  ready: Outcome | { loaded: true };
-  commands: { go: { args: null; reply: Outcome } };
-  event: never;
-  closed: { released: true };
-};
-
 /** Forks a holder of `id`; resolves once it is ready ('hold': its claim's outcome; 'race': loaded). */
 async function startHolder(dir: string, id: string, holderMode: 'hold' | 'race'): Promise<PeerProcess<RouteHolder>> {
-  const child = new PeerProcess<RouteHolder>({ entry: FIXTURE, settings: { dir, id, mode: holderMode }, execArgv: [] });
+  const child = forkRouteHolder({ dir, id, mode: holderMode });
   children.push(child);
   await child.ready;
   return child;

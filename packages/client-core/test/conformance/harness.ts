@@ -58,7 +58,7 @@ export interface ChildSpec {
  * Forks test/fixtures/peer.js with `spec` through the shared peer-process
  * harness. `ready` resolves with `{ ready: true, pid, address }`, or
  * `{ error }` (the client's error code, or why the process went) when the
- * client could not be created. The caller kills it.
+ * client could not be created. The caller kills it (`kill()`).
  */
 export function forkPeer(
   spec: ChildSpec,
@@ -78,6 +78,7 @@ export function forkPeer(
   return {
     process: peer.process,
     exited: peer.exited.then(() => undefined),
+    kill: (signal) => peer.kill(signal).then(() => undefined),
     ready: peer.ready.then((ready) => ({ ready: true, pid: peer.pid, ...(ready as Record<string, unknown>) }), failure),
     next: (type) => peer.next(type),
     command: ({ cmd, ...args }) =>
@@ -97,6 +98,8 @@ export interface ChildPeer {
   next(type: string): Promise<Record<string, unknown>>;
   /** Resolves when the child has exited. */
   readonly exited: Promise<void>;
+  /** Kills the child if it is still running (SIGKILL unless told otherwise); resolves once it has exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /**
@@ -122,12 +125,7 @@ export class Harness {
     for (const socket of this.#sockets.splice(0)) socket.destroy();
     // A client whose close() already failed (on purpose) rejects again here.
     await Promise.all(this.#clients.splice(0).map((client) => client.destroy().catch(() => undefined)));
-    await Promise.all(
-      this.#children.splice(0).map(async (child) => {
-        if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-        await child.exited;
-      }),
-    );
+    await Promise.all(this.#children.splice(0).map((child) => child.kill()));
     await removeRoute(this.route);
   }
 

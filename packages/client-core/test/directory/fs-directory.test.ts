@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { PeerProcess } from '@ipcm/peer-process';
+import type { PeerProcess } from '@ipcm/peer-process';
 import { IdInUseError, InvalidOptionError, OptionRangeError, RouteError } from '../../src/errors.js';
 import { MAX_TIMER_MS, type Clock } from '../../src/options.js';
 import { FsDirectory } from '../../src/fs-directory.js';
@@ -14,9 +14,8 @@ import type { DirectoryEvent } from '../../src/peer-directory.js';
 import { removeRoute, RouteDirectory, spawnRoute } from '../../src/route-directory.js';
 import { deadPid, FakeTimers, unixProbe } from '../helpers.js';
 import { waitUntil } from '../conformance/suite.js';
+import { forkRouteHolder, type RouteHolder } from '../route-holder.js';
 import { describeDirectoryContract, nextMatching } from './contract.js';
-
-const FIXTURE = path.join(__dirname, '..', 'fixtures', 'route-holder.js');
 
 /** Listens at `socketPath` (answers and hangs up, as a probe expects). */
 async function listenAt(socketPath: string): Promise<net.Server> {
@@ -57,7 +56,7 @@ describe('FsDirectory', () => {
   let timers: FakeTimers;
   /** The clock of the fake timers: one object, so every view of the directory shares it. */
   let clock: Clock;
-  const children: PeerProcess[] = [];
+  const children: PeerProcess<RouteHolder>[] = [];
   const directories: FsDirectory[] = [];
   const controllers: AbortController[] = [];
 
@@ -88,8 +87,8 @@ describe('FsDirectory', () => {
   }
 
   /** Forks a process that claims `id` as a socket and listens; resolves when it has published. */
-  async function holder(id: string): Promise<PeerProcess> {
-    const child = new PeerProcess({ entry: FIXTURE, settings: { dir, id, mode: 'hold' }, execArgv: [] });
+  async function holder(id: string): Promise<PeerProcess<RouteHolder>> {
+    const child = forkRouteHolder({ dir, id, mode: 'hold' });
     children.push(child);
     expect(await child.ready).toMatchObject({ ok: true });
     return child;

@@ -23,13 +23,18 @@ test('FsDirectory.isGone: unlisted is gone; listed and answering is not; listed 
   const directory = await FsDirectory.open(dir, { probe: unixProbe });
   const unprobed = await FsDirectory.open(dir);
   const registration = await directory.register('bob', 'socket');
+  // The listener lives in another process, so it can die as a SIGKILLed
+  // peer's does: its socket file stays, and refuses connections.
+  const listener = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(registration.path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Its exit and its stdout pipe's end, whichever way the test goes.
+  const closed = once(listener, 'close');
   try {
     expect(await directory.isGone('nobody')).toBe(true);
     expect(await directory.isGone('bad/../id')).toBe(true);
-    // The listener lives in another process, so it can die as a SIGKILLed
-    // peer's does: its socket file stays, and refuses connections.
-    const listener = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(registration.path)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await once(listener.stdout, 'data');
+    await Promise.race([
+      once(listener.stdout, 'data'),
+      closed.then(() => Promise.reject(new Error('the listener exited before listening'))),
+    ]);
     await registration.publish();
     expect(await directory.isGone('bob')).toBe(false);
     listener.kill('SIGKILL');
@@ -41,6 +46,8 @@ test('FsDirectory.isGone: unlisted is gone; listed and answering is not; listed 
     await registration.release();
     expect(await unprobed.isGone('bob')).toBe(true);
   } finally {
+    listener.kill('SIGKILL'); // a no-op once it has exited
+    await closed;
     await registration.release();
     await directory.close();
     await unprobed.close();
