@@ -22,6 +22,10 @@ afterEach(async () => {
 test('FsDirectory.isGone: unlisted is gone; listed and answering is not; listed with a socket that refuses (its listener SIGKILLed, its lock naming a running pid) is gone by the probe', async () => {
   const directory = await FsDirectory.open(dir, { probe: unixProbe });
   const unprobed = await FsDirectory.open(dir);
+  // Opened with no probe, as a directory handed to a client is: the probe
+  // its register brings (the client's transport's) is the one isGone uses.
+  const borrowing = await FsDirectory.open(dir);
+  const carol = await borrowing.register('carol', 'marker', { probe: unixProbe });
   const registration = await directory.register('bob', 'socket');
   // The listener lives in another process, so it can die as a SIGKILLed
   // peer's does: its socket file stays, and refuses connections.
@@ -41,7 +45,9 @@ test('FsDirectory.isGone: unlisted is gone; listed and answering is not; listed 
     await once(listener, 'exit');
     expect(await directory.lookup('bob')).toBeDefined();
     expect(await directory.isGone('bob')).toBe(true);
-    // A directory given no probe presumes a listed endpoint live.
+    expect(await borrowing.isGone('bob')).toBe(true);
+    // A directory given no probe, and no register bringing one, presumes a
+    // listed endpoint live.
     expect(await unprobed.isGone('bob')).toBe(false);
     await registration.release();
     expect(await unprobed.isGone('bob')).toBe(true);
@@ -49,8 +55,10 @@ test('FsDirectory.isGone: unlisted is gone; listed and answering is not; listed 
     listener.kill('SIGKILL'); // a no-op once it has exited
     await closed;
     await registration.release();
+    await carol.release();
     await directory.close();
     await unprobed.close();
+    await borrowing.close();
   }
 });
 
