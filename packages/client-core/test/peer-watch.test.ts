@@ -149,8 +149,11 @@ describe('FsDirectory watch and the process lifetime', () => {
   /** Handles keeping the process alive, of the kinds a watch holds. */
   const held = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'FSEventWrap' || kind === 'Timeout').length;
 
-  test('a watch with ref: false holds neither a persistent fs.watch nor a ref\'d rescan timer; a ref\'d iteration joining makes them hold again', async () => {
-    const directory = await FsDirectory.open(route);
+  test.each([
+    ['a route directory', (fs: FsDirectory): PeerDirectory => fs],
+    ['a combined directory with a route directory inside', (fs: FsDirectory): PeerDirectory => combineDirectories(new StaticDirectory({ bob: { transport: 'memory', name: 'bob' } }), fs)],
+  ])("%s: a watch with ref: false holds neither a persistent fs.watch nor a ref'd rescan timer; a ref'd iteration joining makes them hold again", async (_name, over) => {
+    const directory = over(await FsDirectory.open(route));
     const stop = new AbortController();
     try {
       const baseline = held();
@@ -162,24 +165,6 @@ describe('FsDirectory watch and the process lifetime', () => {
       expect(held()).toBe(baseline + 2); // the watcher and the rescan timer
       await loud.return?.();
       expect(held()).toBe(baseline);
-    } finally {
-      stop.abort();
-      await directory.close();
-    }
-  });
-
-  test('a combined directory passes ref: false on to the route directory inside it', async () => {
-    const fs = await FsDirectory.open(route);
-    const directory = combineDirectories(new StaticDirectory({ bob: { transport: 'memory', name: 'bob' } }), fs);
-    const stop = new AbortController();
-    try {
-      const baseline = held();
-      const quiet = directory.watch({ signal: stop.signal, ref: false })[Symbol.asyncIterator]();
-      expect((await quiet.next()).value).toMatchObject({ type: 'resync' });
-      expect(held()).toBe(baseline);
-      const loud = directory.watch({ signal: stop.signal })[Symbol.asyncIterator]();
-      expect((await loud.next()).value).toMatchObject({ type: 'resync' });
-      expect(held()).toBe(baseline + 2);
     } finally {
       stop.abort();
       await directory.close();
