@@ -229,6 +229,3 @@ export class ConnectionLifecycle {
     );
   }
 }
-
-/** Makes a connection keep the process alive, or not (re-exported for the client; one home in keep-alive.ts). */
-export { setRef };

@@ -4,6 +4,7 @@
  */
 import { promises as fsp } from 'node:fs';
 import { IdInUseError } from './errors.js';
+import { unref } from './keep-alive.js';
 import { parsePid } from './lock-file.js';
 import type { Timers } from './options.js';
 import type { Registration } from './peer-directory.js';
@@ -57,7 +58,7 @@ export class FsRegistration implements Registration {
       void this.check().then(() => this.#arm());
     }, this.#checkIntervalMs);
     // A registration alone must not keep a process alive (its listener does, if any).
-    (this.#timer as { unref?: () => void } | undefined)?.unref?.();
+    unref(this.#timer);
   }
 
   /**

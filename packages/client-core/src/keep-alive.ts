@@ -8,3 +8,9 @@ export function setRef(handle: unknown, on: boolean): void {
   if (on) target?.ref?.();
   else target?.unref?.();
 }
+
+/** `handle` with `unref()` called if it has one: a timer that must never keep the process alive. */
+export function unref<T>(handle: T): T {
+  setRef(handle, false);
+  return handle;
+}

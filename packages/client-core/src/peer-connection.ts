@@ -1,6 +1,7 @@
 import type { ConnRecord } from '@ipcm/conncache';
 import { ConnectionWriter } from './connection-writer.js';
 import { FrameDecoder } from './frame-decoder.js';
+import { unref } from './keep-alive.js';
 import { ConnectionClosedError } from './errors.js';
 import { realTimers, type Timers } from './options.js';
 
@@ -123,10 +124,4 @@ export class PeerConnection extends ConnectionWriter {
     this.#markClosed = undefined;
     this.#closed = CLOSED;
   }
-}
-
-/** A connection's timers never keep the process alive (Node's handles have unref(); injected ones may not). */
-function unref(handle: unknown): unknown {
-  (handle as { unref?: () => void } | null)?.unref?.();
-  return handle;
 }

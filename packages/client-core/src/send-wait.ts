@@ -1,4 +1,5 @@
 import { InvalidOptionError, SendAbortedError, SendTimeoutError } from './errors.js';
+import { unref } from './keep-alive.js';
 import { checkIntegerOption, describeValue } from './option-checks.js';
 import { MAX_TIMER_MS, type SendOptions, type Timers } from './options.js';
 import type { Settler, Waiter } from './connection-writer.js';
@@ -73,7 +74,7 @@ export function cancelWith(
       cancel(new SendTimeoutError(`send to ${peerId} still waiting after timeoutMs (${timeoutMs})`));
     }, timeoutMs);
     // A waiting send's timer never keeps the process alive (Node's handles have unref(); injected ones may not).
-    (timer as { unref?: () => void } | null)?.unref?.();
+    unref(timer);
   }
   signal?.addEventListener('abort', onAbort, { once: true });
   holder.release = release;
