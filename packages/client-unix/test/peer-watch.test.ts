@@ -20,6 +20,7 @@ import {
   type Registration,
   type WatchOptions,
 } from '@ipcm/client-core';
+import { RESTART_MIN_MS } from '../../client-core/src/peer-watch.js';
 import { FakeTimers } from '../../client-core/test/fake-timers.js';
 import { UnixClient } from '../src/index.js';
 
@@ -132,13 +133,13 @@ test("a failed 'peer' watch is reported and restarted with backoff on the inject
   await driveUntil(() => errors.length === 1, timers, 0);
   expect(events).toHaveLength(2);
   const failedAt = timers.now;
-  // Backoff: nothing restarts before 100 ms; the failed restart then waits 200 ms.
-  timers.advance(99);
+  // Backoff: nothing restarts before RESTART_MIN_MS; the failed restart then waits twice that.
+  timers.advance(RESTART_MIN_MS - 1);
   await new Promise((resolve) => setImmediate(resolve));
   expect(errors).toHaveLength(1);
   await driveUntil(() => errors.length === 2, timers, 1);
-  expect(timers.now - failedAt).toBe(100);
-  timers.advance(199);
+  expect(timers.now - failedAt).toBe(RESTART_MIN_MS);
+  timers.advance(2 * RESTART_MIN_MS - 1);
   await new Promise((resolve) => setImmediate(resolve));
   expect(events).toHaveLength(2);
   await driveUntil(() => events.length === 4, timers, 1);
