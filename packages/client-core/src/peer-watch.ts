@@ -6,9 +6,9 @@ import { MAX_TIMER_MS, type Timers } from './options.js';
 import type { PeerDirectory } from './peer-directory.js';
 import { dialTarget } from './peer-locator.js';
 import type { Transport } from './transport.js';
-import { setRef } from './keep-alive.js';
+import { setRef, unref } from './keep-alive.js';
 
-/** First pause before a failed 'peer' watch is restarted; it doubles per failure in a row. */
+/** First pause before a failed 'peer' watch is restarted; it doubles per failure in a row (failures not separated by {@link RESTART_MAX_MS} of a working watch). */
 export const RESTART_MIN_MS = 100;
 /** Longest pause between restarts of a failing 'peer' watch. */
 export const RESTART_MAX_MS = 30_000;
@@ -162,16 +162,21 @@ export class PeerWatch {
     // The peers reported up so far: a restart's resync is diffed against it.
     const listed = new Set<string>();
     let failures = 0;
+    const timers = this.#host.timers;
     while (!signal.aborted) {
       const iteration = new AbortController();
       this.#iteration = iteration;
+      // Failures are "in a row" until a watch has run RESTART_MAX_MS since
+      // its first look: not reset by that look alone (a directory failing
+      // right after it would restart at the shortest pause forever), nor
+      // left to add up over blips hours apart.
+      let healthy: unknown;
       try {
         const events = directory.watch({ signal: AbortSignal.any([signal, iteration.signal]), ref: this.#refed });
         for await (const event of events) {
-          // A watch that reports a change is working again. Not its first
-          // resync: a directory failing right after it would restart at the
-          // shortest pause forever.
-          if (event.type !== 'resync') failures = 0;
+          if (failures > 0 && healthy === undefined) {
+            healthy = unref(timers.setTimeout(() => (failures = 0), RESTART_MAX_MS));
+          }
           if (event.type === 'resync') {
             const now = new Set(event.peers.map((location) => location.id));
             for (const id of listed) if (!now.has(id)) this.#changed(listed, id, 'down');
@@ -195,6 +200,7 @@ export class PeerWatch {
         await this.#pause(Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** failures), signal);
         failures = Math.min(failures + 1, 30);
       } finally {
+        if (healthy !== undefined) timers.clearTimeout(healthy);
         if (this.#iteration === iteration) this.#iteration = undefined;
       }
     }

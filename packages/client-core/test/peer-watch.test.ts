@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ClientClosedError, combineDirectories, FsDirectory, realTimers, RouteError, StaticDirectory, type DirectoryEvent, type IpcmError, type PeerDirectory, type Timers, type PeerEvent, type Transport, type WatchOptions } from '../src/index.js';
-import { PeerWatch, RESTART_MIN_MS } from '../src/peer-watch.js';
+import { PeerWatch, RESTART_MAX_MS, RESTART_MIN_MS } from '../src/peer-watch.js';
 import { FakeTimers } from './fake-timers.js';
 
 const transport: Transport = {
@@ -120,6 +120,47 @@ test("a watch that fails right after each resync backs off (a resync alone does 
     timers.advance(1);
     await until(() => errors.length === failure + 2);
   }
+  watch.close();
+});
+
+test('failures hours apart are not "in a row": a watch that has run RESTART_MAX_MS starts the backoff over', async () => {
+  const timers = new FakeTimers();
+  // Each watch reports a resync, then fails at once while `failAtOnce`,
+  // else when the test breaks it.
+  let failAtOnce = true;
+  let breakIt: () => void = () => {};
+  const directory: PeerDirectory = {
+    ...failingAfterResync,
+    watch: () => ({
+      async *[Symbol.asyncIterator](): AsyncGenerator<DirectoryEvent> {
+        yield { type: 'resync', peers: [] };
+        if (!failAtOnce) await new Promise<void>((resolve) => (breakIt = resolve));
+        throw new RouteError('the directory went away');
+      },
+    }),
+  };
+  const { watch, errors } = watchOf(() => directory, timers);
+  const turns = async (): Promise<void> => {
+    for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  watch.start();
+  await until(() => errors.length === 1);
+  timers.advance(RESTART_MIN_MS);
+  await until(() => errors.length === 2);
+  // The pause is now 2 x RESTART_MIN_MS; the restart after it stays up.
+  failAtOnce = false;
+  timers.advance(2 * RESTART_MIN_MS);
+  await turns();
+  expect(errors).toHaveLength(2);
+  timers.advance(RESTART_MAX_MS); // a working watch for that long
+  breakIt();
+  await until(() => errors.length === 3);
+  failAtOnce = true;
+  timers.advance(RESTART_MIN_MS - 1);
+  await turns();
+  expect(errors).toHaveLength(3);
+  timers.advance(1);
+  await until(() => errors.length === 4);
   watch.close();
 });
 
