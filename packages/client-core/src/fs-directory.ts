@@ -135,9 +135,12 @@ export class FsDirectory implements PeerDirectory {
   readonly description: string;
   readonly #probe: EntryProbe;
   /**
-   * The probe `isGone` uses: the configured one or, when none was, the last
-   * one a `register` brought (a client's transport probe), so a directory
-   * handed to a client unconfigured still finds a killed peer's socket.
+   * The probe `isGone` uses: the configured one or, when none was, the one
+   * the last successful `register` brought (a client's transport probe), so
+   * a directory handed to a client unconfigured still finds a killed peer's
+   * socket. Clients of different transports sharing one directory should
+   * configure `probe` (a transport's probe says `'live'` for another's
+   * entries).
    */
   #goneProbe: EntryProbe;
   readonly #rescanIntervalMs: number;
@@ -203,7 +206,6 @@ export class FsDirectory implements PeerDirectory {
   async register(id: string, kind: EntryKind, options: RegisterOptions = {}): Promise<FsRegistration> {
     options.signal?.throwIfAborted();
     const probe = options.probe ?? this.#probe;
-    if (this.#probe === presumeLive && options.probe !== undefined) this.#goneProbe = options.probe;
     const claim = await this.route.claim(id, kind, { probe });
     let lock;
     try {
@@ -217,6 +219,7 @@ export class FsDirectory implements PeerDirectory {
       // Bounded, shared with the registers of this process, skipped for a directory found clean just now (R37).
       await reapOnRegister(this.route.path, this.#clock, () => this.route.reapStale(probe, { limit: this.#reapPerRegister }));
     }
+    if (this.#probe === presumeLive && options.probe !== undefined) this.#goneProbe = options.probe;
     return new FsRegistration(claim, { dev: lock.dev, ino: lock.ino }, this.#timers, this.#checkIntervalMs, this.#processId);
   }
 
@@ -233,8 +236,8 @@ export class FsDirectory implements PeerDirectory {
    * True when `id` is not listed (no entry, or its `D.pid` names no running
    * process) or its endpoint at `D` refuses connections by the directory's
    * probe (a killed process's socket does, before its pid is reaped): the
-   * `probe` option, or else the probe of the last `register` that brought
-   * one.
+   * `probe` option, or else the probe the last successful `register`
+   * brought.
    */
   async isGone(id: string): Promise<boolean> {
     const entry = await unlessInvalid(() => this.route.lookup(id));
