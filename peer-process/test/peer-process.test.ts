@@ -94,8 +94,11 @@ test('a close that does not finish in time kills the process and rejects with ER
   const peer = await start({ closeHangs: true }, { timers });
   const closing = peer.close({ timeoutMs: 10_000 });
   await peer.request('echo', null).catch(() => undefined); // the close reached the child first (this one is refused)
+  const settled = settledFlag(closing.catch(() => undefined));
   timers.advance(9_999);
-  expect(peer.running).toBe(true);
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+  expect(settled()).toBe(false);
+  expect(peer.process.killed).toBe(false);
   timers.advance(1);
   await expect(closing).rejects.toBeInstanceOf(PeerTimeoutError);
   expect(peer.running).toBe(false);
