@@ -119,7 +119,7 @@ class DirectoryChain implements PeerDirectory {
             merged = next;
           };
           for (const [index, directory] of this.#directories.entries()) {
-            void pump(directory.watch({ signal: stop.signal, ...(options.ref === undefined ? {} : { ref: options.ref }) }), (event) => apply(index, event)).then(
+            void pump(directory.watch({ signal: stop.signal, ref: options.ref }), (event) => apply(index, event)).then(
               () => channel.end(),
               (err: unknown) => channel.fail(err),
             );

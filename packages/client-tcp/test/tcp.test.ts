@@ -137,10 +137,7 @@ class Scope {
   /** Starts a TcpClient with these options in a child process (the shared peer fixture); resolves once it listens. */
   async fork(options: TcpClientOptions): Promise<ForkedPeer> {
     const child = forkPeer({ module: path.resolve(__dirname, '../dist/index.js'), exportName: 'TcpClient', options: { ...options } });
-    this.defer(async () => {
-      if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL');
-      await child.exited;
-    });
+    this.defer(() => child.kill());
     const ready = await child.ready;
     if (ready['ready'] !== true) throw new Error(`the forked peer failed: ${String(ready['error'])}`);
     return { port: Number((ready['address'] as { port?: unknown } | undefined)?.port), exited: child.exited, command: child.command };

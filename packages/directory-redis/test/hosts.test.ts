@@ -38,12 +38,7 @@ describeWithRedis('TCP peers on several hosts meet through Redis', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(
-      [...peers.values()].map(async (peer) => {
-        if (peer.process.exitCode === null && peer.process.signalCode === null) peer.process.kill('SIGKILL');
-        await peer.exited;
-      }),
-    );
+    await Promise.all([...peers.values()].map((peer) => peer.kill()));
     await server?.stop();
   });
 
